@@ -1,0 +1,55 @@
+# The flash-sale order pipeline. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+LS_VENV  := .venv-localstack
+PY       := $(VENV)/bin/python
+export STATE_DIR ?= $(CURDIR)/.state
+
+DEV_INPUTS := requirements-dev.txt constraints/dev.txt shared/pyproject.toml localaws/pyproject.toml \
+              services/api/pyproject.toml services/processor/pyproject.toml services/payment_fn/pyproject.toml
+LS_INPUTS  := constraints/localstack.txt localaws/lambda_executor/pyproject.toml
+
+$(VENV)/.installed: $(DEV_INPUTS)
+	@scripts/install.sh dev
+
+$(LS_VENV)/.installed: $(LS_INPUTS)
+	@scripts/install.sh localstack
+
+.PHONY: help install up down status logs env test test-unit test-integration lint fmt clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(VENV)/.installed $(LS_VENV)/.installed ## create/update both venvs (make up does this too)
+
+up: install ## install what is missing, start the local platform and the pipeline (idempotent)
+	@$(PY) -m localaws up
+
+down: ## stop exactly what `make up` started (SIGTERM, then SIGKILL after a grace period)
+	@if [ -x $(PY) ]; then $(PY) -m localaws down; else echo "nothing installed, nothing running"; fi
+
+status: $(VENV)/.installed ## show what runs where
+	@$(PY) -m localaws status
+
+logs: $(VENV)/.installed ## tail the logs of every process (NAME=localstack|moto|xray-relay|... for one)
+	@$(PY) -m localaws logs $(NAME)
+
+env: $(VENV)/.installed ## print the environment a shell can source to talk to the local platform
+	@$(PY) -m localaws env
+
+test: install ## run every test (unit, then integration and e2e against `make up`)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(VENV)/.installed ## run the unit tests only (no platform needed)
+	@$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed ## ruff check and format check
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+fmt: $(VENV)/.installed ## format the code with ruff
+	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+clean: down ## stop everything and remove the runtime state (.state) and both venvs
+	rm -rf $(STATE_DIR) $(VENV) $(LS_VENV)
