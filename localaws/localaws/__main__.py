@@ -1,0 +1,5 @@
+import sys
+
+from localaws.cli import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+"""Fixtures shared by the integration and end-to-end tests.
+
+Tests under tests/integration and tests/e2e talk to the platform `make up` started. Endpoints
+come from the same variables the services read (the env file `make up` writes, then the process
+environment), defaulting to the standard local ports. When the platform does not answer, those
+tests fail with a clear message rather than skip: a suite that silently skips proves nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from localaws import envfile, health
+from localaws.config import PlatformConfig
+
+CFG = PlatformConfig.from_env()
+LOCAL_ENV = {**CFG.client_env(), **envfile.read(CFG.env_file)}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if "integration" in parts:
+            item.add_marker(pytest.mark.integration)
+        if "e2e" in parts:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[dict[str, str]]:
+    """The local platform's client environment, applied to this process for the session."""
+    missing = [
+        name
+        for name, url in (
+            ("LocalStack", f"{LOCAL_ENV['AWS_ENDPOINT_URL']}/_localstack/health"),
+            ("moto", f"{LOCAL_ENV['AWS_ENDPOINT_URL_DYNAMODB']}/moto-api/"),
+        )
+        if not health.http_ok(url, timeout=2)
+    ]
+    if missing:
+        pytest.fail(f"{' and '.join(missing)} not answering: start the platform with `make up`")
+    saved = {key: os.environ.get(key) for key in LOCAL_ENV}
+    os.environ.update(LOCAL_ENV)
+    yield dict(LOCAL_ENV)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def aws(local_aws: dict[str, str]) -> Callable[[str], object]:
+    """`aws("sqs")` -> a boto3 client for the local platform (one per service per session)."""
+    session = boto3.session.Session()
+    clients: dict[str, object] = {}
+
+    def client(service: str) -> object:
+        if service not in clients:
+            clients[service] = session.client(service)
+        return clients[service]
+
+    return client

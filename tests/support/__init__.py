@@ -1,0 +1,1 @@
+"""Helpers for the integration and end-to-end tests (importable as `support`)."""
