@@ -1,0 +1,1 @@
+"""Adapters: real (DynamoDB, SNS) and in-memory implementations of flashsale.ports."""

@@ -1,0 +1,229 @@
+"""In-memory fakes of every port, thread-safe, with the same semantics as the real adapters."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+from flashsale.domain.model import (
+    Order,
+    OrderStatus,
+    OutOfStock,
+    Product,
+    UnknownProduct,
+    check_transition,
+    utc_now,
+)
+from flashsale.events import OrderPlaced, encode
+from flashsale.ports import (
+    IdempotencyConflict,
+    LedgerEntry,
+    PublishError,
+    StoredResponse,
+)
+
+
+class InMemoryProductStore:
+    def __init__(self, products: Iterable[Product] = ()):
+        self._lock = threading.RLock()
+        self._products: dict[int, Product] = {}
+        self.seed(products)
+
+    def get(self, product_id: int) -> Product | None:
+        with self._lock:
+            product = self._products.get(product_id)
+            return copy.copy(product) if product else None
+
+    def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
+        with self._lock:
+            found = set(product_ids) & self._products.keys()
+            return {pid: copy.copy(self._products[pid]) for pid in found}
+
+    def list(self, limit: int = 100, after: int | None = None) -> list[Product]:
+        with self._lock:
+            ids = sorted(pid for pid in self._products if after is None or pid > after)
+            return [copy.copy(self._products[pid]) for pid in ids[:limit]]
+
+    def search(self, query: str, limit: int = 20) -> tuple[list[Product], int]:
+        with self._lock:
+            found = [
+                copy.copy(self._products[pid])
+                for pid in sorted(self._products)
+                if self._products[pid].matches(query)
+            ]
+        return found[:limit], len(found)
+
+    def put(self, product: Product) -> None:
+        with self._lock:
+            self._products[product.product_id] = copy.copy(product)
+
+    def update(self, product_id: int, **fields: Any) -> Product | None:
+        with self._lock:
+            product = self._products.get(product_id)
+            if product is None:
+                return None
+            self._products[product_id] = replace(product, **fields)
+            return copy.copy(self._products[product_id])
+
+    def seed(self, products: Iterable[Product]) -> int:
+        count = 0
+        for product in products:
+            self.put(product)
+            count += 1
+        return count
+
+    # used by InMemoryOrderStore under its lock
+    def _adjust_stock(self, deltas: dict[int, int]) -> None:
+        with self._lock:
+            for pid, delta in deltas.items():
+                product = self._products[pid]
+                self._products[pid] = replace(product, stock=product.stock + delta)
+
+
+class InMemoryOrderStore:
+    def __init__(self, products: InMemoryProductStore):
+        self.products = products
+        self._lock = threading.RLock()
+        self._orders: dict[str, Order] = {}
+
+    def place(self, order: Order) -> None:
+        wanted = order.quantities()
+        with self._lock, self.products._lock:
+            if order.order_id in self._orders:
+                raise ValueError(f"order {order.order_id} already exists")
+            for pid, quantity in wanted.items():
+                product = self.products._products.get(pid)
+                if product is None:
+                    raise UnknownProduct(pid)
+                if product.stock < quantity:
+                    raise OutOfStock(pid, quantity, product.stock)
+            self.products._adjust_stock({pid: -qty for pid, qty in wanted.items()})
+            self._orders[order.order_id] = copy.deepcopy(order)
+
+    def get(self, order_id: str) -> Order | None:
+        with self._lock:
+            order = self._orders.get(order_id)
+            return copy.deepcopy(order) if order else None
+
+    def transition(
+        self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
+    ) -> bool:
+        check_transition(allowed_from, to)
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None or order.status not in allowed_from:
+                return False
+            self._orders[order_id] = replace(
+                order, status=OrderStatus(to), updated_at=utc_now(), **fields
+            )
+            return True
+
+    def release_stock(self, order_id: str) -> bool:
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None or order.stock_released:
+                return False
+            self.products._adjust_stock(order.quantities())
+            self._orders[order_id] = replace(order, stock_released=True, updated_at=utc_now())
+            return True
+
+    def all(self) -> list[Order]:
+        with self._lock:
+            return [copy.deepcopy(order) for order in self._orders.values()]
+
+
+class InMemoryEventPublisher:
+    """Records what was published; `fail_with` makes every publish raise PublishError."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.published: list[tuple[str, OrderPlaced, str, dict[str, Any]]] = []
+        self.fail_with: str | None = None
+
+    def publish(self, event: OrderPlaced) -> str:
+        if self.fail_with:
+            raise PublishError(self.fail_with)
+        body, attributes = encode(event)
+        message_id = str(uuid.uuid4())
+        with self._lock:
+            self.published.append((message_id, event, body, attributes))
+        return message_id
+
+    @property
+    def events(self) -> list[OrderPlaced]:
+        with self._lock:
+            return [event for _, event, _, _ in self.published]
+
+
+class InMemoryPaymentLedger:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[LedgerEntry] = []
+
+    def first_charge(self, order_id: str) -> LedgerEntry | None:
+        charges = self.charges(order_id)
+        return charges[0] if charges else None
+
+    def record(self, entry: LedgerEntry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def charges(self, order_id: str) -> list[LedgerEntry]:
+        with self._lock:
+            return sorted(
+                (e for e in self._entries if e.order_id == order_id),
+                key=lambda e: (e.created_at, e.charge_id),
+            )
+
+    def all(self) -> list[LedgerEntry]:
+        with self._lock:
+            return list(self._entries)
+
+
+class InMemoryIdempotencyStore:
+    def __init__(
+        self,
+        ttl_seconds: float = 86_400,
+        in_flight_seconds: float = 60,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.ttl_seconds = ttl_seconds
+        self.in_flight_seconds = in_flight_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        # key -> (fingerprint, response or None while in flight, expires_at)
+        self._records: dict[str, tuple[str, StoredResponse | None, float]] = {}
+
+    def begin(self, key: str, fingerprint: str) -> StoredResponse | None:
+        now = self._clock()
+        with self._lock:
+            record = self._records.get(key)
+            if record is not None and record[2] > now:
+                stored_fingerprint, response, _ = record
+                if stored_fingerprint != fingerprint:
+                    raise IdempotencyConflict(key, IdempotencyConflict.MISMATCH)
+                if response is None:
+                    raise IdempotencyConflict(key, IdempotencyConflict.IN_FLIGHT)
+                return response
+            self._records[key] = (fingerprint, None, now + self.in_flight_seconds)
+            return None
+
+    def complete(self, key: str, status_code: int, body: Any) -> None:
+        with self._lock:
+            fingerprint = self._records[key][0] if key in self._records else ""
+            self._records[key] = (
+                fingerprint,
+                StoredResponse(status_code, copy.deepcopy(body)),
+                self._clock() + self.ttl_seconds,
+            )
+
+    def abandon(self, key: str) -> None:
+        with self._lock:
+            record = self._records.get(key)
+            if record is not None and record[1] is None:
+                del self._records[key]

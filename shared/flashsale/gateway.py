@@ -1,0 +1,96 @@
+"""A simulated payment gateway: slow (3 s by default), a limited number of concurrent payments,
+injectable declines and transient errors, idempotent on order_id like a real idempotency key."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+from flashsale.domain.model import Charge, ChargeStatus, utc_now
+from flashsale.ports import GatewayError, LedgerEntry, PaymentLedger
+
+
+class SimulatedPaymentGateway:
+    def __init__(
+        self,
+        ledger: PaymentLedger,
+        latency: float = 3.0,
+        concurrency: int = 1,
+        decline_rate: float = 0.0,
+        error_rate: float = 0.0,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
+        self.ledger = ledger
+        self.latency = latency
+        self.concurrency = concurrency
+        self.decline_rate = decline_rate
+        self.error_rate = error_rate
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self._sleep = sleep
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._order_locks: dict[str, _LockSlot] = {}
+        self._order_locks_guard = threading.Lock()
+
+    def charge(self, order_id: str, amount: Decimal, customer_id: int) -> Charge:
+        # Serialise charges of one order inside this process; across processes the ledger
+        # lookup makes a repeat a replay (two truly simultaneous charges would show in the ledger).
+        with self._order_lock(order_id):
+            try:
+                previous = self.ledger.first_charge(order_id)
+            except Exception as exc:
+                raise GatewayError(f"ledger unavailable: {exc}") from exc
+            if previous is not None:
+                return Charge(ChargeStatus(previous.status), previous.charge_id, replayed=True)
+            with self._slots:
+                self._sleep(self.latency)
+                with self._rng_lock:
+                    error_draw, decline_draw = self._rng.random(), self._rng.random()
+                if error_draw < self.error_rate:
+                    raise GatewayError(f"simulated gateway error for order {order_id}")
+                declined = decline_draw < self.decline_rate
+                status = ChargeStatus.DECLINED if declined else ChargeStatus.APPROVED
+                entry = LedgerEntry(
+                    order_id=order_id,
+                    charge_id=f"pay_{uuid.uuid4().hex}",
+                    status=str(status),
+                    amount=amount,
+                    customer_id=customer_id,
+                    created_at=utc_now(),
+                )
+                try:
+                    self.ledger.record(entry)
+                except Exception as exc:
+                    raise GatewayError(f"ledger unavailable: {exc}") from exc
+            return Charge(status, entry.charge_id)
+
+    @contextmanager
+    def _order_lock(self, order_id: str) -> Iterator[None]:
+        """A per-order lock, dropped from the table once nobody holds or waits for it."""
+        with self._order_locks_guard:
+            slot = self._order_locks.setdefault(order_id, _LockSlot())
+            slot.users += 1
+        try:
+            with slot.lock:
+                yield
+        finally:
+            with self._order_locks_guard:
+                slot.users -= 1
+                if slot.users == 0:
+                    self._order_locks.pop(order_id, None)
+
+
+class _LockSlot:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0

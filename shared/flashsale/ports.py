@@ -1,0 +1,130 @@
+"""The interfaces the service layer and the entrypoints depend on; adapters implement them.
+
+Real adapters: flashsale.adapters.dynamodb and .sns; in-memory fakes: flashsale.adapters.memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from flashsale.domain.model import Charge, Order, OrderStatus, Product
+from flashsale.events import OrderPlaced
+
+
+class PublishError(Exception):
+    """The event could not be published; the caller should not report the order as accepted."""
+
+
+class GatewayError(Exception):
+    """The payment gateway failed transiently (timeout, 5xx): nothing was charged, retry later."""
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key is in flight, or was used before with another request body."""
+
+    IN_FLIGHT = "in_flight"
+    MISMATCH = "mismatch"
+
+    def __init__(self, key: str, reason: str):
+        super().__init__(f"idempotency key {key!r}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The response recorded for a completed Idempotency-Key, replayed to retries."""
+
+    status_code: int
+    body: Any
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    order_id: str
+    charge_id: str
+    status: str
+    amount: Decimal
+    customer_id: int
+    created_at: str
+
+
+class OrderStore(Protocol):
+    def place(self, order: Order) -> None:
+        """Atomically reserve stock for every item and write the order.
+
+        Raises UnknownProduct / OutOfStock; nothing is written on failure.
+        """
+
+    def get(self, order_id: str) -> Order | None: ...
+
+    def transition(
+        self,
+        order_id: str,
+        allowed_from: set[OrderStatus],
+        to: OrderStatus,
+        **fields: Any,
+    ) -> bool:
+        """Conditionally move an order to `to` (setting `fields` and updated_at).
+
+        False when the order is missing or not in `allowed_from`.
+        """
+
+    def release_stock(self, order_id: str) -> bool:
+        """Give the order's reserved stock back; True only the first time."""
+
+
+class ProductStore(Protocol):
+    def get(self, product_id: int) -> Product | None: ...
+
+    def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]: ...
+
+    def list(self, limit: int = 100, after: int | None = None) -> list[Product]:
+        """Products ordered by id, starting after `after`."""
+
+    def search(self, query: str, limit: int = 20) -> tuple[list[Product], int]:
+        """Up to `limit` matches and the total number of matches."""
+
+    def put(self, product: Product) -> None: ...
+
+    def update(self, product_id: int, **fields: Any) -> Product | None:
+        """Update some fields; None when the product does not exist."""
+
+    def seed(self, products: Iterable[Product]) -> int:
+        """Write many products (overwriting); returns how many."""
+
+
+class EventPublisher(Protocol):
+    def publish(self, event: OrderPlaced) -> str:
+        """Publish and return the message id; raises PublishError."""
+
+
+class PaymentGateway(Protocol):
+    def charge(self, order_id: str, amount: Decimal, customer_id: int) -> Charge:
+        """Charge once per order_id (a repeat returns the first result); raises GatewayError."""
+
+
+class PaymentLedger(Protocol):
+    """Where the simulated gateway records every charge (one entry per charge)."""
+
+    def first_charge(self, order_id: str) -> LedgerEntry | None: ...
+
+    def record(self, entry: LedgerEntry) -> None: ...
+
+    def charges(self, order_id: str) -> list[LedgerEntry]: ...
+
+
+class IdempotencyStore(Protocol):
+    def begin(self, key: str, fingerprint: str) -> StoredResponse | None:
+        """Claim `key`: None means go ahead; a StoredResponse means replay it.
+
+        Raises IdempotencyConflict when the key is in flight or was used with another body.
+        """
+
+    def complete(self, key: str, status_code: int, body: Any) -> None: ...
+
+    def abandon(self, key: str) -> None:
+        """Release a claimed key without a response (the request failed; a retry may run)."""

@@ -1,0 +1,1 @@
+"""The service layer: plain functions over the ports."""

@@ -1,0 +1,148 @@
+"""Every environment variable the services read is read here, and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+LOCAL_ENV = "local"
+LOCAL_ACCOUNT_ID = "000000000000"
+LOCAL_ADMIN_API_KEY = "local-admin-key"
+
+# botocore's AWS_ENDPOINT_URL_<SERVICE> suffix for the client names whose service id differs.
+_ENDPOINT_SUFFIX = {
+    "logs": "CLOUDWATCH_LOGS",
+    "monitoring": "CLOUDWATCH",
+    "events": "EVENTBRIDGE",
+    "stepfunctions": "SFN",
+    "apigateway": "API_GATEWAY",
+    "elbv2": "ELASTIC_LOAD_BALANCING_V2",
+}
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _str(environ: Mapping[str, str], name: str) -> str | None:
+    raw = environ.get(name, "").strip()
+    return raw or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    env_name: str = LOCAL_ENV
+    region: str = "us-east-1"
+    account_id: str | None = None
+    orders_table: str = "local-orders"
+    products_table: str = "local-products"
+    idempotency_table: str = "local-idempotency"
+    payments_table: str = "local-payments"
+    order_topic_arn: str | None = None
+    order_queue_url: str | None = None
+    order_dlq_url: str | None = None
+    payment_queue_url: str | None = None
+    payment_dlq_url: str | None = None
+    default_route: str = "ecs"
+    payment_latency_seconds: float = 3.0
+    payment_concurrency: int = 1
+    payment_decline_rate: float = 0.0
+    payment_error_rate: float = 0.0
+    processor_concurrency: int = 10
+    admin_api_key: str | None = None
+    xray_enabled: bool = False
+    xray_daemon_address: str | None = None
+    service_name: str = "flashsale"
+    log_level: str = "INFO"
+    idempotency_ttl_seconds: int = 86_400
+    idempotency_in_flight_seconds: int = 60
+    catalog_cache_seconds: float = 5.0
+    aws_max_pool_connections: int = 50
+    #: (suffix, url) pairs: "" is AWS_ENDPOINT_URL, "DYNAMODB" is AWS_ENDPOINT_URL_DYNAMODB, ...
+    endpoint_urls: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        env_name = _str(env, "ENV_NAME") or LOCAL_ENV
+        region = _str(env, "AWS_REGION") or _str(env, "AWS_DEFAULT_REGION") or "us-east-1"
+        endpoints = tuple(
+            sorted(
+                (key.removeprefix("AWS_ENDPOINT_URL").lstrip("_"), value.strip())
+                for key, value in env.items()
+                if key.startswith("AWS_ENDPOINT_URL") and value.strip()
+            )
+        )
+        global_endpoint = dict(endpoints).get("")
+        # Resource URLs/ARNs are derivable when the account is known (always so on LocalStack).
+        account_id = _str(env, "AWS_ACCOUNT_ID") or (LOCAL_ACCOUNT_ID if global_endpoint else None)
+
+        def arn(name: str) -> str | None:
+            return f"arn:aws:sns:{region}:{account_id}:{name}" if account_id else None
+
+        def queue_url(name: str) -> str | None:
+            if global_endpoint and account_id:
+                return f"{global_endpoint.rstrip('/')}/queue/{region}/{account_id}/{name}"
+            if account_id:
+                return f"https://sqs.{region}.amazonaws.com/{account_id}/{name}"
+            return None
+
+        admin_key = _str(env, "ADMIN_API_KEY")
+        if admin_key is None and env_name == LOCAL_ENV:
+            admin_key = LOCAL_ADMIN_API_KEY
+        return cls(
+            env_name=env_name,
+            region=region,
+            account_id=account_id,
+            orders_table=_str(env, "ORDERS_TABLE") or f"{env_name}-orders",
+            products_table=_str(env, "PRODUCTS_TABLE") or f"{env_name}-products",
+            idempotency_table=_str(env, "IDEMPOTENCY_TABLE") or f"{env_name}-idempotency",
+            payments_table=_str(env, "PAYMENTS_TABLE") or f"{env_name}-payments",
+            order_topic_arn=_str(env, "ORDER_TOPIC_ARN") or arn(f"{env_name}-order-events"),
+            order_queue_url=_str(env, "ORDER_QUEUE_URL") or queue_url(f"{env_name}-order-queue"),
+            order_dlq_url=_str(env, "ORDER_DLQ_URL") or queue_url(f"{env_name}-order-dlq"),
+            payment_queue_url=_str(env, "PAYMENT_QUEUE_URL")
+            or queue_url(f"{env_name}-payment-queue"),
+            payment_dlq_url=_str(env, "PAYMENT_DLQ_URL") or queue_url(f"{env_name}-payment-dlq"),
+            default_route=(_str(env, "DEFAULT_ROUTE") or "ecs").lower(),
+            payment_latency_seconds=_float(env, "PAYMENT_LATENCY_SECONDS", 3.0),
+            payment_concurrency=_int(env, "PAYMENT_CONCURRENCY", 1),
+            payment_decline_rate=_float(env, "PAYMENT_DECLINE_RATE", 0.0),
+            payment_error_rate=_float(env, "PAYMENT_ERROR_RATE", 0.0),
+            processor_concurrency=_int(env, "PROCESSOR_CONCURRENCY", 10),
+            admin_api_key=admin_key,
+            xray_enabled=_bool(env.get("AWS_XRAY_SDK_ENABLED"), False),
+            xray_daemon_address=_str(env, "AWS_XRAY_DAEMON_ADDRESS"),
+            service_name=_str(env, "SERVICE_NAME")
+            or _str(env, "POWERTOOLS_SERVICE_NAME")
+            or "flashsale",
+            log_level=(_str(env, "LOG_LEVEL") or "INFO").upper(),
+            idempotency_ttl_seconds=_int(env, "IDEMPOTENCY_TTL_SECONDS", 86_400),
+            idempotency_in_flight_seconds=_int(env, "IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
+            catalog_cache_seconds=_float(env, "CATALOG_CACHE_SECONDS", 5.0),
+            aws_max_pool_connections=_int(env, "AWS_MAX_POOL_CONNECTIONS", 50),
+            endpoint_urls=endpoints,
+        )
+
+    @property
+    def is_local(self) -> bool:
+        return self.env_name == LOCAL_ENV
+
+    def endpoint_url(self, service: str) -> str | None:
+        """AWS_ENDPOINT_URL_<SERVICE> for `service`, else AWS_ENDPOINT_URL, else None (AWS)."""
+        endpoints = dict(self.endpoint_urls)
+        suffix = _ENDPOINT_SUFFIX.get(service, service.upper().replace("-", "_"))
+        return endpoints.get(suffix) or endpoints.get("")

@@ -1,0 +1,125 @@
+import random
+from decimal import Decimal
+
+import pytest
+
+from flashsale.adapters.memory import InMemoryOrderStore
+from flashsale.domain.model import (
+    Charge,
+    ChargeStatus,
+    Order,
+    OrderItem,
+    OrderNotFound,
+    OrderStatus,
+    Route,
+)
+from flashsale.gateway import SimulatedPaymentGateway
+from flashsale.ports import GatewayError
+from flashsale.services.payments import (
+    DECLINED_REASON,
+    PaymentDeps,
+    TransientPaymentError,
+    process_payment,
+)
+
+
+def deps_for(orders, ledger, **gateway_kwargs) -> PaymentDeps:
+    gateway = SimulatedPaymentGateway(ledger, latency=0, rng=random.Random(3), **gateway_kwargs)
+    return PaymentDeps(orders=orders, gateway=gateway)
+
+
+def placed(orders: InMemoryOrderStore, quantity: int = 2) -> Order:
+    order = Order.new(1, [OrderItem(1, quantity, Decimal("19.99"))], Route.ECS)
+    orders.place(order)
+    return order
+
+
+def test_approved_payment_completes_the_order(orders, ledger):
+    order = placed(orders)
+    outcome = process_payment(order.order_id, deps_for(orders, ledger))
+    assert outcome.status is OrderStatus.COMPLETED
+    assert outcome.charged and not outcome.duplicate
+    stored = orders.get(order.order_id)
+    assert stored.status is OrderStatus.COMPLETED
+    assert stored.processing_at and stored.completed_at
+    assert stored.payment_id == outcome.payment_id
+    assert orders.products.get(1).stock == 8
+
+
+def test_redelivery_does_not_charge_again(orders, ledger):
+    order = placed(orders)
+    deps = deps_for(orders, ledger)
+    process_payment(order.order_id, deps)
+    again = process_payment(order.order_id, deps)
+    assert again.duplicate and not again.charged
+    assert again.status is OrderStatus.COMPLETED
+    assert len(ledger.charges(order.order_id)) == 1
+
+
+def test_declined_payment_fails_the_order_and_releases_stock(orders, ledger):
+    order = placed(orders, quantity=3)
+    assert orders.products.get(1).stock == 7
+    outcome = process_payment(order.order_id, deps_for(orders, ledger, decline_rate=1.0))
+    assert outcome.status is OrderStatus.FAILED
+    assert outcome.failure_reason == DECLINED_REASON
+    stored = orders.get(order.order_id)
+    assert stored.status is OrderStatus.FAILED and stored.failed_at
+    assert stored.stock_released
+    assert orders.products.get(1).stock == 10
+    # a redelivery neither charges nor releases twice
+    process_payment(order.order_id, deps_for(orders, ledger, decline_rate=1.0))
+    assert orders.products.get(1).stock == 10
+    assert len(ledger.charges(order.order_id)) == 1
+
+
+def test_gateway_error_leaves_order_processing_for_a_retry(orders, ledger):
+    order = placed(orders)
+    with pytest.raises(TransientPaymentError) as info:
+        process_payment(order.order_id, deps_for(orders, ledger, error_rate=1.0))
+    assert isinstance(info.value.__cause__, GatewayError)
+    assert orders.get(order.order_id).status is OrderStatus.PROCESSING
+    # the retry (processing -> processing) succeeds and charges once
+    outcome = process_payment(order.order_id, deps_for(orders, ledger))
+    assert outcome.status is OrderStatus.COMPLETED and outcome.charged
+    assert len(ledger.charges(order.order_id)) == 1
+
+
+def test_crash_after_charge_is_repaired_without_a_second_charge(orders, ledger):
+    order = placed(orders)
+    deps = deps_for(orders, ledger)
+    # the first worker charged, then died before recording the outcome
+    orders.transition(order.order_id, {OrderStatus.PENDING}, OrderStatus.PROCESSING)
+    deps.gateway.charge(order.order_id, order.total, order.customer_id)
+    outcome = process_payment(order.order_id, deps)
+    assert outcome.status is OrderStatus.COMPLETED
+    assert not outcome.charged
+    assert len(ledger.charges(order.order_id)) == 1
+
+
+def test_crash_between_failed_and_release_is_repaired(orders, ledger):
+    order = placed(orders, quantity=4)
+    orders.transition(order.order_id, {OrderStatus.PENDING}, OrderStatus.FAILED)
+    outcome = process_payment(order.order_id, deps_for(orders, ledger))
+    assert outcome.duplicate and outcome.status is OrderStatus.FAILED
+    assert orders.products.get(1).stock == 10
+    assert ledger.charges(order.order_id) == []
+
+
+def test_unknown_order_is_permanent(orders, ledger):
+    with pytest.raises(OrderNotFound):
+        process_payment("nope", deps_for(orders, ledger))
+
+
+def test_status_changed_under_our_feet_is_reported_as_duplicate(orders):
+    order = placed(orders)
+
+    class RacingGateway:
+        """Another worker completes the order while this one is at the gateway."""
+
+        def charge(self, order_id, amount, customer_id):
+            orders.transition(order_id, {OrderStatus.PROCESSING}, OrderStatus.COMPLETED)
+            return Charge(ChargeStatus.APPROVED, "pay_x", replayed=True)
+
+    outcome = process_payment(order.order_id, PaymentDeps(orders, RacingGateway()))
+    assert outcome.duplicate and outcome.status is OrderStatus.COMPLETED
+    assert not outcome.charged
