@@ -1,0 +1,61 @@
+"""Request parsing shared by the routes: JSON bodies, query arguments, path identifiers."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Request
+
+from orders_api.errors import ApiError
+
+MAX_CONTENT_LENGTH = 64 * 1024  # bytes of request body; beyond it: 413
+MAX_ENTITY_ID = 10**18  # ids beyond this cannot exist; refuse them before they reach a store
+_ORDER_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body(request: Request) -> Any:
+    """The decoded JSON body: 415 for another content type, 400 when it is not valid JSON."""
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    raw = request.get_data(cache=True)  # raises 413 beyond MAX_CONTENT_LENGTH
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed_json", "the body must be a JSON object")
+    return body
+
+
+def int_arg(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ApiError(
+            400, "invalid_parameter", f"{name} must be an integer from {low} to {high}", name
+        )
+    return value
+
+
+def is_order_id(value: str) -> bool:
+    return _ORDER_ID.fullmatch(value) is not None
+
+
+def is_entity_id(value: int) -> bool:
+    """Customer and product ids: positive and small enough for any store to take."""
+    return 0 < value < MAX_ENTITY_ID

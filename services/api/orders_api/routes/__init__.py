@@ -1,0 +1,1 @@
+"""HTTP entrypoints: each translates a request into a service-layer call and back."""

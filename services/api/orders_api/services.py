@@ -1,0 +1,197 @@
+"""The API's service layer: plain functions over the ports, no HTTP in sight.
+
+Orders are priced from the catalog (a client-sent price is ignored), placed in one atomic step
+(stock reserved with the order) and then either paid inline (sync) or published (async). Every
+path that fails after the reservation gives the stock back, so no failure leaks a reservation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flashsale.domain.model import (
+    Order,
+    OrderItem,
+    OrderStatus,
+    Product,
+    Route,
+    UnknownProduct,
+    utc_now,
+)
+from flashsale.events import OrderPlaced
+from flashsale.ports import EventPublisher, OrderStore, ProductStore
+from flashsale.services.payments import (
+    PaymentDeps,
+    PaymentOutcome,
+    TransientPaymentError,
+    process_payment,
+)
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 20
+
+
+class PublishFailed(Exception):
+    """The OrderPlaced event could not be published; the order was failed and its stock released."""
+
+    def __init__(self, order_id: str, compensated: bool) -> None:
+        super().__init__(f"order {order_id} could not be published")
+        self.order_id = order_id
+        self.compensated = compensated
+
+
+class PaymentUnavailable(Exception):
+    """The gateway failed transiently on a sync order; the order failed, its stock released."""
+
+    def __init__(self, order_id: str, compensated: bool) -> None:
+        super().__init__(f"payment for order {order_id} is unavailable")
+        self.order_id = order_id
+        self.compensated = compensated
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    order: Order
+    outcome: PaymentOutcome
+
+    @property
+    def approved(self) -> bool:
+        return self.outcome.status == OrderStatus.COMPLETED
+
+
+@dataclass(frozen=True)
+class AsyncResult:
+    order: Order
+    message_id: str
+
+
+def order_lines(quantities: Mapping[int, int]) -> list[OrderLine]:
+    """Order lines from a product id -> quantity mapping (repeated products already merged)."""
+    return [OrderLine(int(pid), int(qty)) for pid, qty in quantities.items()]
+
+
+def price_lines(lines: Iterable[OrderLine], products: ProductStore) -> list[OrderItem]:
+    """Catalog prices for each line (one batch read); raises UnknownProduct for a missing one."""
+    lines = list(lines)
+    catalog = products.get_many(line.product_id for line in lines)
+    items = []
+    for line in lines:
+        product = catalog.get(line.product_id)
+        if product is None:
+            raise UnknownProduct(line.product_id)
+        items.append(OrderItem(line.product_id, line.quantity, Decimal(product.price)))
+    return items
+
+
+def _place(
+    customer_id: int,
+    lines: Iterable[OrderLine],
+    route: Route,
+    orders: OrderStore,
+    products: ProductStore,
+) -> Order:
+    order = Order.new(customer_id, price_lines(lines, products), route)
+    orders.place(order)
+    return order
+
+
+def _fail_and_release(orders: OrderStore, order_id: str, reason: str) -> bool:
+    """Compensation: mark the order failed and give its stock back. True if both happened."""
+    try:
+        failed = orders.transition(
+            order_id,
+            {OrderStatus.PENDING, OrderStatus.PROCESSING},
+            OrderStatus.FAILED,
+            failed_at=utc_now(),
+            failure_reason=reason,
+        )
+        released = orders.release_stock(order_id) if failed else False
+    except Exception:
+        log.exception("compensation failed for order %s", order_id)
+        return False
+    if not failed:
+        log.error("compensation: order %s could not be moved to failed", order_id)
+    return failed and released
+
+
+def place_sync_order(
+    customer_id: int,
+    lines: Iterable[OrderLine],
+    orders: OrderStore,
+    products: ProductStore,
+    payment: PaymentDeps,
+) -> SyncResult:
+    """Place the order and pay inline (phase 1). A decline fails the order and releases stock."""
+    order = _place(customer_id, lines, Route.SYNC, orders, products)
+    try:
+        outcome = process_payment(order.order_id, payment)
+    except TransientPaymentError as exc:
+        compensated = _fail_and_release(orders, order.order_id, "payment_unavailable")
+        raise PaymentUnavailable(order.order_id, compensated) from exc
+    return SyncResult(orders.get(order.order_id) or order, outcome)
+
+
+def place_async_order(
+    customer_id: int,
+    lines: Iterable[OrderLine],
+    route: Route,
+    orders: OrderStore,
+    products: ProductStore,
+    publisher: EventPublisher,
+) -> AsyncResult:
+    """Place the order `pending` and publish OrderPlaced (phases 2 and 3).
+
+    The answer is only positive once the event is published; if publishing fails the order is
+    failed and its stock released before the error propagates.
+    """
+    order = _place(customer_id, lines, route, orders, products)
+    try:
+        message_id = publisher.publish(OrderPlaced.from_order(order))
+    except Exception as exc:
+        log.warning("publish failed for order %s: %s", order.order_id, exc)
+        compensated = _fail_and_release(orders, order.order_id, "publish_failed")
+        raise PublishFailed(order.order_id, compensated) from exc
+    return AsyncResult(order, message_id)
+
+
+def get_order(order_id: str, orders: OrderStore) -> Order | None:
+    return orders.get(order_id)
+
+
+def get_product(product_id: int, products: ProductStore) -> Product | None:
+    return products.get(product_id)
+
+
+def list_products(products: ProductStore, limit: int, after: int | None) -> list[Product]:
+    return products.list(limit=limit, after=after)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    products: list[Product]
+    total_found: int
+    seconds: float
+
+
+def search_products(products: ProductStore, query: str) -> SearchResult:
+    started = time.perf_counter()
+    found, total = products.search(query, limit=SEARCH_LIMIT)
+    return SearchResult(found[:SEARCH_LIMIT], total, time.perf_counter() - started)
+
+
+def update_product(
+    products: ProductStore, product_id: int, changes: Mapping[str, Any]
+) -> Product | None:
+    return products.update(product_id, **changes)
