@@ -8,7 +8,8 @@ PY       := $(VENV)/bin/python
 export STATE_DIR ?= $(CURDIR)/.state
 
 DEV_INPUTS := requirements-dev.txt constraints/dev.txt shared/pyproject.toml localaws/pyproject.toml \
-              services/api/pyproject.toml services/processor/pyproject.toml services/payment_fn/pyproject.toml
+              services/api/pyproject.toml services/processor/pyproject.toml services/payment_fn/pyproject.toml \
+              cloudformation/pyproject.toml
 LS_INPUTS  := constraints/localstack.txt localaws/lambda_executor/pyproject.toml
 
 $(VENV)/.installed: $(DEV_INPUTS)

@@ -25,8 +25,9 @@ case "${1:-}" in
     py=${DEV_PYTHON:-$(find_python 3.11 || command -v python3)}
     [ -x .venv/bin/python ] || "$py" -m venv .venv
     pip_quiet .venv -c constraints/dev.txt -r requirements-dev.txt \
-      -e shared -e services/api -e services/processor -e services/payment_fn -e localaws
-    "$(pwd)/.venv/bin/python" -c "import flashsale, orders_api, order_processor, payment_fn, localaws"
+      -e shared -e services/api -e services/processor -e services/payment_fn -e localaws \
+      -e cloudformation
+    "$(pwd)/.venv/bin/python" -c "import flashsale, orders_api, order_processor, payment_fn, localaws, flashsale_stacks"
     touch .venv/.installed
     echo "installed .venv ($(.venv/bin/python --version))"
     ;;
