@@ -1,2 +1,10 @@
-def main() -> None:  # replaced by the processor entrypoint
-    raise SystemExit("not built yet")
+"""`python -m order_processor run|redrive` (also the `order-processor` console script)."""
+
+from __future__ import annotations
+
+import sys
+
+from order_processor.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

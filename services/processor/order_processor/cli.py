@@ -1,0 +1,88 @@
+"""`order-processor run|redrive`: wires the real adapters from Settings and runs a command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from flashsale import aws, bootstrap
+from flashsale.settings import Settings
+from order_processor import logs, signals
+from order_processor.config import MAX_WAIT_SECONDS, ProcessorConfig
+from order_processor.queue import SqsQueue
+from order_processor.redrive import redrive
+from order_processor.worker import Worker
+
+log = logging.getLogger("order_processor")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="order-processor", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="consume the order queue until SIGTERM/SIGINT")
+    run.add_argument("--queue-url", help="default: ORDER_QUEUE_URL, else looked up by name")
+    run.add_argument("--concurrency", type=int, help="payments at once (PROCESSOR_CONCURRENCY)")
+    run.add_argument(
+        "--wait-time",
+        type=int,
+        dest="wait_time_seconds",
+        help=f"long poll, 0..{MAX_WAIT_SECONDS} s",
+    )
+    run.add_argument("--visibility-timeout", type=int, help="seconds; renewed while paying")
+    run.add_argument("--summary-every", type=int, help="log a summary every N messages")
+    run.add_argument("--stop-timeout", type=float, help="seconds to finish in-flight payments")
+
+    move = commands.add_parser("redrive", help="move dead-lettered messages back to the queue")
+    move.add_argument("--queue-url", help="destination; default: the order queue")
+    move.add_argument("--dlq-url", help="source; default: the order DLQ")
+    move.add_argument("--max", type=int, dest="max_messages", help="move at most N (copying)")
+    move.add_argument(
+        "--copy", action="store_true", help="receive/send/delete instead of a message move task"
+    )
+    return root
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    config = ProcessorConfig.from_settings(
+        settings,
+        queue_url=args.queue_url,
+        concurrency=args.concurrency,
+        wait_time_seconds=args.wait_time_seconds,
+        visibility_timeout=args.visibility_timeout,
+        summary_every=args.summary_every,
+        stop_timeout=args.stop_timeout,
+    )
+    if config.payment_concurrency < config.concurrency:
+        log.warning(
+            "PAYMENT_CONCURRENCY is below the processor's concurrency: payments will queue",
+            extra={"payment_concurrency": config.payment_concurrency},
+        )
+    queue = SqsQueue.resolve(aws.client("sqs", settings), config.queue_url, config.queue_name)
+    worker = Worker(queue, bootstrap.payment_deps(settings), config)
+    signals.install(worker.stop)
+    return 0 if worker.run() else 1
+
+
+def move(args: argparse.Namespace, settings: Settings) -> int:
+    config = ProcessorConfig.from_settings(settings)
+    client = aws.client("sqs", settings)
+    source = args.queue_url or SqsQueue.resolve(client, config.queue_url, config.queue_name).url
+    dlq = args.dlq_url or SqsQueue.resolve(client, config.dlq_url, config.dlq_name).url
+    result = redrive(
+        client, dlq, source, use_move_task=not args.copy, max_messages=args.max_messages
+    )
+    print(f"moved {result.moved} message(s) from {dlq} to {source} ({result.method})")
+    if result.failed:
+        print(f"{result.failed} message(s) could not be sent and stay in the DLQ", file=sys.stderr)
+    return 0 if not result.failed else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    command = run if args.command == "run" else move
+    return command(args, settings)
