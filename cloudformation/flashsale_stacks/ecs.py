@@ -1,0 +1,177 @@
+"""What the two Fargate service stacks (api, processor) share: image, logs, roles, X-Ray sidecar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import GetAtt, Ref, Sub, Template
+from troposphere.ecs import (
+    Cluster,
+    ClusterSetting,
+    ContainerDefinition,
+    Environment,
+    LogConfiguration,
+    PortMapping,
+)
+from troposphere.iam import Role
+from troposphere.logs import LogGroup
+
+from flashsale_stacks import iam, names
+from flashsale_stacks.common import (
+    ENV_PARAM,
+    add_parameter,
+    arn,
+    disposable,
+    log_group_arn,
+    name,
+    tags,
+)
+
+XRAY_DAEMON_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
+XRAY_DAEMON_PORT = 2000
+
+
+def add_image_parameters(t: Template, default_repository: str) -> tuple[Any, Any]:
+    repository = add_parameter(
+        t,
+        "ImageRepository",
+        "ECR repository (in this account and region) holding the service image",
+        Default=default_repository,
+    )
+    tag = add_parameter(t, "ImageTag", "Image tag to run (e.g. the git commit)")
+    return repository, tag
+
+
+def image_uri(repository: Any, tag: Any) -> Sub:
+    return Sub(
+        "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/${Repository}:${Tag}",
+        Repository=Ref(repository),
+        Tag=Ref(tag),
+    )
+
+
+def repository_arn(repository: Any) -> Sub:
+    return Sub(
+        "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${Repository}",
+        Repository=Ref(repository),
+    )
+
+
+def add_cluster(t: Template, component: str) -> Cluster:
+    return t.add_resource(
+        Cluster(
+            "Cluster",
+            ClusterName=name(component),
+            # ECS/ContainerInsights provides RunningTaskCount (used for backlog-per-task scaling)
+            ClusterSettings=[ClusterSetting(Name="containerInsights", Value="enabled")],
+            Tags=tags(component),
+        )
+    )
+
+
+def add_log_group(t: Template, component: str, retention: Any) -> LogGroup:
+    return t.add_resource(
+        disposable(
+            LogGroup(
+                "LogGroup",
+                LogGroupName=Sub(f"/ecs/${{{ENV_PARAM}}}-{component}"),
+                RetentionInDays=Ref(retention),
+            )
+        )
+    )
+
+
+def add_retention_parameter(t: Template) -> Any:
+    return add_parameter(
+        t,
+        "LogRetentionDays",
+        "Days the service's logs are kept",
+        Type="Number",
+        Default="14",
+        AllowedValues=["1", "3", "5", "7", "14", "30", "60", "90"],
+    )
+
+
+def execution_role(
+    component: str, repository: Any, extra: list[dict[str, Any]] | None = None
+) -> Role:
+    """What ECS itself needs to start a task: pull this image, write this log group."""
+    return iam.service_role(
+        "ExecutionRole",
+        "ecs-tasks.amazonaws.com",
+        f"{component}-task-execution",
+        [
+            iam.statement(["ecr:GetAuthorizationToken"], ["*"]),
+            iam.statement(
+                [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                [repository_arn(repository)],
+            ),
+            iam.statement(
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [log_group_arn(f"/ecs/${{{ENV_PARAM}}}-{component}")],
+            ),
+            *(extra or []),
+        ],
+    )
+
+
+def log_configuration(log_group: LogGroup, stream_prefix: str) -> LogConfiguration:
+    return LogConfiguration(
+        LogDriver="awslogs",
+        Options={
+            "awslogs-group": Ref(log_group),
+            "awslogs-region": Ref("AWS::Region"),
+            "awslogs-stream-prefix": stream_prefix,
+        },
+    )
+
+
+def xray_daemon(log_group: LogGroup) -> ContainerDefinition:
+    """The X-Ray daemon sidecar; the app sends segments to 127.0.0.1:2000/udp (shared netns)."""
+    return ContainerDefinition(
+        Name="xray-daemon",
+        Image=XRAY_DAEMON_IMAGE,
+        Essential=False,
+        Cpu=32,
+        MemoryReservation=64,
+        PortMappings=[PortMapping(ContainerPort=XRAY_DAEMON_PORT, Protocol="udp")],
+        LogConfiguration=log_configuration(log_group, "xray"),
+    )
+
+
+def environment(variables: dict[str, Any]) -> list[Environment]:
+    return [Environment(Name=key, Value=value) for key, value in sorted(variables.items())]
+
+
+def common_environment() -> dict[str, Any]:
+    """Settings every service container gets (names follow the shared settings module)."""
+    return {
+        "ENV_NAME": Ref(ENV_PARAM),
+        "AWS_REGION": Ref("AWS::Region"),
+        "ORDERS_TABLE": name(names.ORDERS_TABLE),
+        "PRODUCTS_TABLE": name(names.PRODUCTS_TABLE),
+        "IDEMPOTENCY_TABLE": name(names.IDEMPOTENCY_TABLE),
+        "PAYMENTS_TABLE": name(names.PAYMENTS_TABLE),
+        "AWS_XRAY_SDK_ENABLED": "true",
+        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{XRAY_DAEMON_PORT}",
+    }
+
+
+def scalable_target_resource_id(cluster: Cluster, service: Any) -> Sub:
+    return Sub(
+        "service/${Cluster}/${Service}", Cluster=Ref(cluster), Service=GetAtt(service, "Name")
+    )
+
+
+def autoscaling_role_arn() -> Sub:
+    """The service-linked role Application Auto Scaling creates for ECS on first use."""
+    return arn(
+        "iam",
+        "role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_ECSService",
+        regional=False,
+    )

@@ -1,0 +1,99 @@
+"""IAM policy documents, least-privilege by construction.
+
+`Resource: "*"` is only written for the actions listed in WILDCARD_ONLY_ACTIONS: AWS offers no
+resource-level permission for them. tests/unit/test_templates_policies.py enforces this.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere.iam import Policy, Role
+
+# Actions that do not support resource-level permissions, so "*" is the narrowest resource.
+WILDCARD_ONLY_ACTIONS = frozenset(
+    {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+        "ecr:GetAuthorizationToken",
+        "cloudwatch:PutMetricData",  # narrowed with a cloudwatch:namespace condition instead
+    }
+)
+
+XRAY_WRITE_ACTIONS = [
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+]
+
+DYNAMODB_READ_WRITE = [
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+# TransactWriteItems/TransactGetItems are authorized as the item actions they contain
+DYNAMODB_BATCH_AND_SCAN = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"]
+
+SQS_CONSUME = [
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:ReceiveMessage",
+]
+
+
+def statement(
+    actions: list[str], resources: list[Any], condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+    if condition:
+        result["Condition"] = condition
+    return result
+
+
+def document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def xray_statement() -> dict[str, Any]:
+    return statement(XRAY_WRITE_ACTIONS, ["*"])
+
+
+def put_metric_data_statement(namespace: str) -> dict[str, Any]:
+    return statement(
+        ["cloudwatch:PutMetricData"],
+        ["*"],
+        {"StringEquals": {"cloudwatch:namespace": namespace}},
+    )
+
+
+def service_role(
+    logical_id: str,
+    service: str,
+    policy_name: str,
+    statements: list[dict[str, Any]],
+    role_name: Any = None,
+) -> Role:
+    """A role assumable by one AWS service principal, with one inline policy."""
+    role = Role(
+        logical_id,
+        AssumeRolePolicyDocument=document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+            }
+        ),
+        Policies=[Policy(PolicyName=policy_name, PolicyDocument=document(*statements))],
+    )
+    if role_name is not None:
+        role.RoleName = role_name
+    return role

@@ -1,0 +1,336 @@
+"""api: the order API on ECS Fargate behind an internet-facing ALB, scaled on CPU and requests."""
+
+from __future__ import annotations
+
+from troposphere import Equals, GetAtt, If, Join, Not, NoValue, Ref, Sub, Template
+from troposphere.applicationautoscaling import (
+    PredefinedMetricSpecification,
+    ScalableTarget,
+    ScalingPolicy,
+    TargetTrackingScalingPolicyConfiguration,
+)
+from troposphere.ecs import (
+    AwsvpcConfiguration,
+    ContainerDefinition,
+    DeploymentCircuitBreaker,
+    DeploymentConfiguration,
+    HealthCheck,
+    LoadBalancer,
+    NetworkConfiguration,
+    PortMapping,
+    Secret,
+    Service,
+    TaskDefinition,
+)
+from troposphere.elasticloadbalancingv2 import (
+    Action,
+    Listener,
+    LoadBalancerAttributes,
+    Matcher,
+    TargetGroup,
+    TargetGroupAttribute,
+)
+from troposphere.elasticloadbalancingv2 import (
+    LoadBalancer as ApplicationLoadBalancer,
+)
+
+from flashsale_stacks import ecs, iam, names
+from flashsale_stacks.common import (
+    add_output,
+    add_parameter,
+    import_list,
+    import_value,
+    name,
+    new_template,
+    table_arn,
+    table_index_arn,
+    tags,
+)
+
+HEALTH_PATH = "/health"
+
+
+def build() -> Template:
+    t = new_template("flash-sale api: the order API on ECS Fargate behind an ALB, autoscaled")
+    repository, tag = ecs.add_image_parameters(t, "flashsale-api")
+    cpu = add_parameter(
+        t, "Cpu", "Task CPU units", Default="512", AllowedValues=["256", "512", "1024", "2048"]
+    )
+    memory = add_parameter(t, "Memory", "Task memory (MiB)", Default="1024")
+    desired = add_parameter(
+        t, "DesiredCount", "Tasks at creation", Type="Number", Default="2", MinValue="1"
+    )
+    min_tasks = add_parameter(
+        t, "MinCapacity", "Autoscaling minimum", Type="Number", Default="2", MinValue="1"
+    )
+    max_tasks = add_parameter(
+        t, "MaxCapacity", "Autoscaling maximum", Type="Number", Default="10", MinValue="1"
+    )
+    cpu_target = add_parameter(
+        t, "CpuTargetPercent", "Average CPU to hold", Type="Number", Default="60"
+    )
+    requests_target = add_parameter(
+        t,
+        "RequestsPerTargetTarget",
+        "ALB requests per task per minute to hold",
+        Type="Number",
+        Default="30000",
+    )
+    workers = add_parameter(t, "GunicornWorkers", "gunicorn workers per task", Default="2")
+    default_route = add_parameter(
+        t,
+        "DefaultRoute",
+        "Where async orders go unless the request says otherwise",
+        Default=names.ROUTE_ECS,
+        AllowedValues=[names.ROUTE_ECS, names.ROUTE_LAMBDA],
+    )
+    payment_concurrency = add_parameter(
+        t,
+        "PaymentConcurrency",
+        "Concurrent synchronous payments per process (the seed's single payment slot: 1)",
+        Default="1",
+    )
+    admin_secret = add_parameter(
+        t,
+        "AdminApiKeySecretArn",
+        "Secrets Manager secret holding ADMIN_API_KEY (empty: no admin endpoints)",
+        Default="",
+    )
+    retention = ecs.add_retention_parameter(t)
+    t.add_condition("HasAdminSecret", Not(Equals(Ref(admin_secret), "")))
+
+    cluster = ecs.add_cluster(t, names.API)
+    log_group = ecs.add_log_group(t, names.API, retention)
+
+    alb = t.add_resource(
+        ApplicationLoadBalancer(
+            "LoadBalancer",
+            Name=name("api"),
+            Scheme="internet-facing",
+            Type="application",
+            Subnets=import_list(names.PUBLIC_SUBNET_IDS),
+            SecurityGroups=[import_value(names.ALB_SECURITY_GROUP_ID)],
+            LoadBalancerAttributes=[
+                LoadBalancerAttributes(
+                    Key="routing.http.drop_invalid_header_fields.enabled", Value="true"
+                ),
+                LoadBalancerAttributes(Key="idle_timeout.timeout_seconds", Value="60"),
+            ],
+            Tags=tags(names.API),
+        )
+    )
+    target_group = t.add_resource(
+        TargetGroup(
+            "TargetGroup",
+            Name=name("api"),
+            VpcId=import_value(names.VPC_ID),
+            TargetType="ip",
+            Protocol="HTTP",
+            Port=names.API_CONTAINER_PORT,
+            HealthCheckPath=HEALTH_PATH,
+            HealthCheckIntervalSeconds=10,
+            HealthCheckTimeoutSeconds=5,
+            HealthyThresholdCount=2,
+            UnhealthyThresholdCount=3,
+            Matcher=Matcher(HttpCode="200"),
+            TargetGroupAttributes=[
+                TargetGroupAttribute(Key="deregistration_delay.timeout_seconds", Value="30"),
+            ],
+            Tags=tags(names.API),
+        )
+    )
+    listener = t.add_resource(
+        Listener(
+            "HttpListener",
+            LoadBalancerArn=Ref(alb),
+            Port=80,
+            Protocol="HTTP",
+            DefaultActions=[Action(Type="forward", TargetGroupArn=Ref(target_group))],
+        )
+    )
+
+    execution_role = t.add_resource(
+        ecs.execution_role(
+            names.API,
+            repository,
+            [
+                If(
+                    "HasAdminSecret",
+                    iam.statement(["secretsmanager:GetSecretValue"], [Ref(admin_secret)]),
+                    NoValue,
+                )
+            ],
+        )
+    )
+    topic_arn = import_value(names.ORDER_TOPIC_ARN)
+    api_tables = names.TABLES
+    task_role = t.add_resource(
+        iam.service_role(
+            "TaskRole",
+            "ecs-tasks.amazonaws.com",
+            "api-task",
+            [
+                iam.statement(["sns:Publish"], [topic_arn]),
+                iam.statement(
+                    iam.DYNAMODB_READ_WRITE + iam.DYNAMODB_BATCH_AND_SCAN,
+                    [table_arn(table) for table in api_tables]
+                    + [table_index_arn(table) for table in api_tables],
+                ),
+                iam.xray_statement(),
+            ],
+        )
+    )
+
+    variables = {
+        **ecs.common_environment(),
+        "ORDER_TOPIC_ARN": topic_arn,
+        "DEFAULT_ROUTE": Ref(default_route),
+        "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
+        "WEB_CONCURRENCY": Ref(workers),
+        "API_PORT": str(names.API_CONTAINER_PORT),
+    }
+    app = ContainerDefinition(
+        Name="api",
+        Image=ecs.image_uri(repository, tag),
+        Essential=True,
+        PortMappings=[PortMapping(ContainerPort=names.API_CONTAINER_PORT, Protocol="tcp")],
+        Environment=ecs.environment(variables),
+        Secrets=If(
+            "HasAdminSecret",
+            [Secret(Name="ADMIN_API_KEY", ValueFrom=Ref(admin_secret))],
+            NoValue,
+        ),
+        HealthCheck=HealthCheck(
+            Command=[
+                "CMD",
+                "python",
+                "-c",
+                "import urllib.request; urllib.request.urlopen("
+                f"'http://127.0.0.1:{names.API_CONTAINER_PORT}{HEALTH_PATH}', timeout=2)",
+            ],
+            Interval=15,
+            Timeout=5,
+            Retries=3,
+            StartPeriod=20,
+        ),
+        StopTimeout=30,
+        ReadonlyRootFilesystem=False,
+        LogConfiguration=ecs.log_configuration(log_group, "api"),
+    )
+    task = t.add_resource(
+        TaskDefinition(
+            "TaskDefinition",
+            Family=name("api"),
+            RequiresCompatibilities=["FARGATE"],
+            NetworkMode="awsvpc",
+            Cpu=Ref(cpu),
+            Memory=Ref(memory),
+            ExecutionRoleArn=GetAtt(execution_role, "Arn"),
+            TaskRoleArn=GetAtt(task_role, "Arn"),
+            ContainerDefinitions=[app, ecs.xray_daemon(log_group)],
+            Tags=tags(names.API),
+        )
+    )
+    service = t.add_resource(
+        Service(
+            "Service",
+            ServiceName=name("api"),
+            Cluster=Ref(cluster),
+            LaunchType="FARGATE",
+            TaskDefinition=Ref(task),
+            DesiredCount=Ref(desired),
+            HealthCheckGracePeriodSeconds=30,
+            DeploymentConfiguration=DeploymentConfiguration(
+                MinimumHealthyPercent=100,
+                MaximumPercent=200,
+                DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
+            ),
+            NetworkConfiguration=NetworkConfiguration(
+                AwsvpcConfiguration=AwsvpcConfiguration(
+                    AssignPublicIp="DISABLED",
+                    Subnets=import_list(names.PRIVATE_SUBNET_IDS),
+                    SecurityGroups=[import_value(names.API_SECURITY_GROUP_ID)],
+                )
+            ),
+            LoadBalancers=[
+                LoadBalancer(
+                    ContainerName="api",
+                    ContainerPort=names.API_CONTAINER_PORT,
+                    TargetGroupArn=Ref(target_group),
+                )
+            ],
+            PropagateTags="SERVICE",
+            Tags=tags(names.API),
+            DependsOn=[listener.title],
+        )
+    )
+
+    scalable = t.add_resource(
+        ScalableTarget(
+            "ScalableTarget",
+            ServiceNamespace="ecs",
+            ScalableDimension="ecs:service:DesiredCount",
+            ResourceId=ecs.scalable_target_resource_id(cluster, service),
+            MinCapacity=Ref(min_tasks),
+            MaxCapacity=Ref(max_tasks),
+            RoleARN=ecs.autoscaling_role_arn(),
+        )
+    )
+    t.add_resource(
+        ScalingPolicy(
+            "CpuScaling",
+            PolicyName=name("api-cpu"),
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(scalable),
+            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
+                PredefinedMetricSpecification=PredefinedMetricSpecification(
+                    PredefinedMetricType="ECSServiceAverageCPUUtilization"
+                ),
+                TargetValue=Ref(cpu_target),
+                ScaleInCooldown=120,
+                ScaleOutCooldown=30,
+            ),
+        )
+    )
+    t.add_resource(
+        ScalingPolicy(
+            "RequestScaling",
+            PolicyName=name("api-requests"),
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(scalable),
+            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
+                PredefinedMetricSpecification=PredefinedMetricSpecification(
+                    PredefinedMetricType="ALBRequestCountPerTarget",
+                    ResourceLabel=Join(
+                        "/",
+                        [
+                            GetAtt(alb, "LoadBalancerFullName"),
+                            GetAtt(target_group, "TargetGroupFullName"),
+                        ],
+                    ),
+                ),
+                TargetValue=Ref(requests_target),
+                ScaleInCooldown=120,
+                ScaleOutCooldown=30,
+            ),
+        )
+    )
+
+    add_output(t, "ApiUrl", Sub("http://${LoadBalancer.DNSName}"), "the API's URL", names.API_URL)
+    add_output(
+        t,
+        "LoadBalancerFullName",
+        GetAtt(alb, "LoadBalancerFullName"),
+        "ALB CloudWatch dimension",
+        names.ALB_FULL_NAME,
+    )
+    add_output(
+        t,
+        "TargetGroupFullName",
+        GetAtt(target_group, "TargetGroupFullName"),
+        "target group CloudWatch dimension",
+        names.API_TARGET_GROUP_FULL_NAME,
+    )
+    add_output(t, "ClusterName", Ref(cluster), "ECS cluster", names.API_CLUSTER_NAME)
+    add_output(t, "ServiceName", GetAtt(service, "Name"), "ECS service", names.API_SERVICE_NAME)
+    return t

@@ -1,0 +1,250 @@
+"""payment_fn: the payment Lambda, fed by the payment queue, with a failure queue for async invokes.
+
+The code is the zip built by scripts/package_payment_fn.py, read from S3 (CodeS3Bucket/CodeS3Key).
+The deploy tool uploads it under a content-addressed key, so new code is a parameter change and
+an unchanged zip is no change at all. Locally the bucket lives in LocalStack's S3.
+"""
+
+from __future__ import annotations
+
+from troposphere import Equals, GetAtt, If, Not, NoValue, Ref, Sub, Template
+from troposphere.awslambda import (
+    Code,
+    DestinationConfig,
+    Environment,
+    EventInvokeConfig,
+    EventSourceMapping,
+    Function,
+    OnFailure,
+    TracingConfig,
+)
+from troposphere.logs import LogGroup
+from troposphere.sqs import Queue
+
+from flashsale_stacks import iam, names
+from flashsale_stacks.common import (
+    ENV_PARAM,
+    add_output,
+    add_parameter,
+    disposable,
+    import_value,
+    log_group_arn,
+    name,
+    new_template,
+    table_arn,
+    table_index_arn,
+    tags,
+)
+
+LOG_GROUP_NAME = f"/aws/lambda/${{{ENV_PARAM}}}-{names.PAYMENT_FN}"
+
+
+def build() -> Template:
+    t = new_template(
+        "flash-sale payment_fn: the payment Lambda (Powertools), its SQS trigger and failure queue"
+    )
+    bucket = add_parameter(t, "CodeS3Bucket", "Bucket holding the payment_fn zip")
+    key = add_parameter(t, "CodeS3Key", "Key of the payment_fn zip (content-addressed)")
+    memory = add_parameter(
+        t, "MemorySize", "Lambda memory (MB)", Type="Number", Default="512", MinValue="128"
+    )
+    timeout = add_parameter(
+        t,
+        "TimeoutSeconds",
+        "Lambda timeout; keep the payment queue's visibility timeout at 6x this",
+        Type="Number",
+        Default="60",
+        MinValue="5",
+        MaxValue="900",
+    )
+    reserved = add_parameter(
+        t,
+        "ReservedConcurrency",
+        "Reserved concurrent executions; -1 leaves the function unreserved",
+        Type="Number",
+        Default="-1",
+        MinValue="-1",
+    )
+    batch_size = add_parameter(
+        t,
+        "BatchSize",
+        "SQS records per invocation (above 10 needs a batching window of at least 1 s)",
+        Type="Number",
+        Default="10",
+        MinValue="1",
+        MaxValue="10000",
+    )
+    batching_window = add_parameter(
+        t,
+        "MaximumBatchingWindowSeconds",
+        "Seconds the event source mapping may wait to fill a batch",
+        Type="Number",
+        Default="0",
+        MinValue="0",
+        MaxValue="300",
+    )
+    async_retries = add_parameter(
+        t,
+        "AsyncMaximumRetryAttempts",
+        "Retries of a failed asynchronous (SNS) invoke before it goes to the failure queue",
+        Type="Number",
+        Default="2",
+        MinValue="0",
+        MaxValue="2",
+    )
+    latency = add_parameter(t, "PaymentLatencySeconds", "Simulated gateway latency", Default="3.0")
+    concurrency = add_parameter(
+        t,
+        "PaymentConcurrency",
+        "Concurrent payments inside one Lambda environment (records of a batch)",
+        Type="Number",
+        Default="10",
+        MinValue="1",
+    )
+    decline_rate = add_parameter(t, "PaymentDeclineRate", "Share of declined payments", Default="0")
+    error_rate = add_parameter(
+        t, "PaymentErrorRate", "Share of gateway errors (fault injection)", Default="0"
+    )
+    log_level = add_parameter(
+        t,
+        "LogLevel",
+        "Powertools log level",
+        Default="INFO",
+        AllowedValues=["DEBUG", "INFO", "WARNING", "ERROR"],
+    )
+    retention = add_parameter(
+        t,
+        "LogRetentionDays",
+        "Days the function's logs are kept",
+        Type="Number",
+        Default="14",
+        AllowedValues=["1", "3", "5", "7", "14", "30", "60", "90"],
+    )
+    dynamodb_endpoint = add_parameter(
+        t,
+        "DynamoDbEndpoint",
+        "Local only: AWS_ENDPOINT_URL_DYNAMODB for the function (empty on AWS)",
+        Default="",
+    )
+    t.add_condition("Reserved", Not(Equals(Ref(reserved), -1)))
+    t.add_condition("CustomDynamoDbEndpoint", Not(Equals(Ref(dynamodb_endpoint), "")))
+
+    log_group = t.add_resource(
+        disposable(
+            LogGroup("LogGroup", LogGroupName=Sub(LOG_GROUP_NAME), RetentionInDays=Ref(retention))
+        )
+    )
+    failures = t.add_resource(
+        disposable(
+            Queue(
+                "FailureQueue",
+                QueueName=name(names.PAYMENT_FN_FAILURES),
+                MessageRetentionPeriod=14 * 24 * 3600,
+                SqsManagedSseEnabled=True,
+                Tags=tags("payment_fn"),
+            )
+        )
+    )
+    payment_queue_arn = import_value(names.queue_arn_export(names.PAYMENT_QUEUE))
+    role = t.add_resource(
+        iam.service_role(
+            "Role",
+            "lambda.amazonaws.com",
+            "payment-fn",
+            [
+                iam.statement(
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    [log_group_arn(LOG_GROUP_NAME)],
+                ),
+                iam.statement(iam.SQS_CONSUME, [payment_queue_arn]),
+                iam.statement(["sqs:SendMessage"], [GetAtt(failures, "Arn")]),
+                iam.statement(
+                    iam.DYNAMODB_READ_WRITE,
+                    [table_arn(table) for table in names.TABLES]
+                    + [table_index_arn(table) for table in names.TABLES],
+                ),
+                iam.xray_statement(),
+            ],
+        )
+    )
+
+    variables = {
+        "ENV_NAME": Ref(ENV_PARAM),
+        "ORDERS_TABLE": name(names.ORDERS_TABLE),
+        "PRODUCTS_TABLE": name(names.PRODUCTS_TABLE),
+        "IDEMPOTENCY_TABLE": name(names.IDEMPOTENCY_TABLE),
+        "PAYMENTS_TABLE": name(names.PAYMENTS_TABLE),
+        "PAYMENT_LATENCY_SECONDS": Ref(latency),
+        "PAYMENT_CONCURRENCY": Ref(concurrency),
+        "PAYMENT_DECLINE_RATE": Ref(decline_rate),
+        "PAYMENT_ERROR_RATE": Ref(error_rate),
+        "POWERTOOLS_SERVICE_NAME": names.PAYMENT_FN,
+        "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": Ref(log_level),
+    }
+    function = t.add_resource(
+        Function(
+            "Function",
+            FunctionName=name(names.PAYMENT_FN),
+            Runtime=names.PAYMENT_FN_RUNTIME,
+            Handler=names.PAYMENT_FN_HANDLER,
+            Code=Code(S3Bucket=Ref(bucket), S3Key=Ref(key)),
+            Role=GetAtt(role, "Arn"),
+            MemorySize=Ref(memory),
+            Timeout=Ref(timeout),
+            ReservedConcurrentExecutions=If("Reserved", Ref(reserved), NoValue),
+            TracingConfig=TracingConfig(Mode="Active"),
+            Environment=Environment(
+                Variables=If(
+                    "CustomDynamoDbEndpoint",
+                    {**variables, "AWS_ENDPOINT_URL_DYNAMODB": Ref(dynamodb_endpoint)},
+                    variables,
+                )
+            ),
+            Tags=tags("payment_fn"),
+            DependsOn=[log_group.title],
+        )
+    )
+    t.add_resource(
+        EventInvokeConfig(
+            "AsyncInvokeConfig",
+            FunctionName=Ref(function),
+            Qualifier="$LATEST",
+            MaximumRetryAttempts=Ref(async_retries),
+            DestinationConfig=DestinationConfig(
+                OnFailure=OnFailure(Destination=GetAtt(failures, "Arn"))
+            ),
+        )
+    )
+    mapping = t.add_resource(
+        EventSourceMapping(
+            "PaymentQueueMapping",
+            EventSourceArn=payment_queue_arn,
+            FunctionName=Ref(function),
+            BatchSize=Ref(batch_size),
+            MaximumBatchingWindowInSeconds=Ref(batching_window),
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+            Enabled=True,
+        )
+    )
+
+    add_output(t, "FunctionName", Ref(function), "payment Lambda name", names.PAYMENT_FN_NAME)
+    add_output(
+        t, "FunctionArn", GetAtt(function, "Arn"), "payment Lambda ARN", names.PAYMENT_FN_ARN
+    )
+    add_output(
+        t,
+        "FailureQueueUrl",
+        Ref(failures),
+        "failed asynchronous invokes",
+        names.queue_url_export(names.PAYMENT_FN_FAILURES),
+    )
+    add_output(
+        t,
+        "FailureQueueName",
+        GetAtt(failures, "QueueName"),
+        "failed asynchronous invokes (queue name)",
+        names.queue_name_export(names.PAYMENT_FN_FAILURES),
+    )
+    add_output(t, "EventSourceMappingId", Ref(mapping), "payment queue -> Lambda mapping")
+    return t

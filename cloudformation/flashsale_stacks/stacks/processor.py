@@ -1,0 +1,244 @@
+"""processor: the order processor on ECS Fargate, scaled on backlog per task, with X-Ray sidecar.
+
+Backlog per task = ApproximateNumberOfMessagesVisible / RunningTaskCount (metric math in a
+target-tracking policy). Pick the target as the backlog one task clears within the delay you
+accept: tasks pay PROCESSOR_CONCURRENCY orders per PAYMENT_LATENCY seconds.
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, Template
+from troposphere.applicationautoscaling import (
+    CustomizedMetricSpecification,
+    ScalableTarget,
+    ScalingPolicy,
+    TargetTrackingMetric,
+    TargetTrackingMetricDataQuery,
+    TargetTrackingMetricDimension,
+    TargetTrackingMetricStat,
+    TargetTrackingScalingPolicyConfiguration,
+)
+from troposphere.ecs import (
+    AwsvpcConfiguration,
+    ContainerDefinition,
+    ContainerDependency,
+    DeploymentCircuitBreaker,
+    DeploymentConfiguration,
+    NetworkConfiguration,
+    Service,
+    TaskDefinition,
+)
+
+from flashsale_stacks import ecs, iam, names
+from flashsale_stacks.common import (
+    add_output,
+    add_parameter,
+    import_list,
+    import_value,
+    name,
+    new_template,
+    table_arn,
+    table_index_arn,
+    tags,
+)
+
+STOP_TIMEOUT_SECONDS = 120  # SIGTERM -> finish in-flight payments -> exit, before SIGKILL
+
+
+def build() -> Template:
+    t = new_template(
+        "flash-sale processor: the SQS order processor on ECS Fargate, scaled on backlog per task"
+    )
+    repository, tag = ecs.add_image_parameters(t, "flashsale-processor")
+    cpu = add_parameter(
+        t, "Cpu", "Task CPU units", Default="256", AllowedValues=["256", "512", "1024", "2048"]
+    )
+    memory = add_parameter(t, "Memory", "Task memory (MiB)", Default="512")
+    desired = add_parameter(
+        t, "DesiredCount", "Tasks at creation", Type="Number", Default="1", MinValue="0"
+    )
+    min_tasks = add_parameter(
+        t, "MinCapacity", "Autoscaling minimum", Type="Number", Default="1", MinValue="1"
+    )
+    max_tasks = add_parameter(
+        t, "MaxCapacity", "Autoscaling maximum", Type="Number", Default="10", MinValue="1"
+    )
+    backlog_target = add_parameter(
+        t,
+        "BacklogPerTaskTarget",
+        "Visible messages per running task to hold",
+        Type="Number",
+        Default="30",
+        MinValue="1",
+    )
+    processor_concurrency = add_parameter(
+        t, "ProcessorConcurrency", "Orders in flight per task", Default="10"
+    )
+    payment_concurrency = add_parameter(
+        t, "PaymentConcurrency", "Concurrent gateway payments per task", Default="10"
+    )
+    retention = ecs.add_retention_parameter(t)
+
+    cluster = ecs.add_cluster(t, names.PROCESSOR)
+    log_group = ecs.add_log_group(t, names.PROCESSOR, retention)
+    queue_arn = import_value(names.queue_arn_export(names.ORDER_QUEUE))
+    dlq_arn = import_value(names.queue_arn_export(names.ORDER_DLQ))
+
+    execution_role = t.add_resource(ecs.execution_role(names.PROCESSOR, repository))
+    tables = (names.ORDERS_TABLE, names.PRODUCTS_TABLE, names.PAYMENTS_TABLE)
+    task_role = t.add_resource(
+        iam.service_role(
+            "TaskRole",
+            "ecs-tasks.amazonaws.com",
+            "processor-task",
+            [
+                iam.statement(iam.SQS_CONSUME, [queue_arn]),
+                # `order_processor redrive` (run as a one-off task) moves DLQ messages back
+                iam.statement(
+                    [
+                        *iam.SQS_CONSUME,
+                        "sqs:CancelMessageMoveTask",
+                        "sqs:ListMessageMoveTasks",
+                        "sqs:StartMessageMoveTask",
+                    ],
+                    [dlq_arn],
+                ),
+                iam.statement(["sqs:SendMessage"], [queue_arn]),
+                iam.statement(
+                    iam.DYNAMODB_READ_WRITE,
+                    [table_arn(table) for table in tables]
+                    + [table_index_arn(table) for table in tables],
+                ),
+                iam.xray_statement(),
+            ],
+        )
+    )
+
+    variables = {
+        **ecs.common_environment(),
+        "ORDER_QUEUE_URL": import_value(names.queue_url_export(names.ORDER_QUEUE)),
+        "ORDER_DLQ_URL": import_value(names.queue_url_export(names.ORDER_DLQ)),
+        "PROCESSOR_CONCURRENCY": Ref(processor_concurrency),
+        "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
+    }
+    xray = ecs.xray_daemon(log_group)
+    app = ContainerDefinition(
+        Name="processor",
+        Image=ecs.image_uri(repository, tag),
+        Essential=True,
+        Environment=ecs.environment(variables),
+        StopTimeout=STOP_TIMEOUT_SECONDS,
+        DependsOn=[ContainerDependency(ContainerName=xray.Name, Condition="START")],
+        LogConfiguration=ecs.log_configuration(log_group, "processor"),
+    )
+    task = t.add_resource(
+        TaskDefinition(
+            "TaskDefinition",
+            Family=name("processor"),
+            RequiresCompatibilities=["FARGATE"],
+            NetworkMode="awsvpc",
+            Cpu=Ref(cpu),
+            Memory=Ref(memory),
+            ExecutionRoleArn=GetAtt(execution_role, "Arn"),
+            TaskRoleArn=GetAtt(task_role, "Arn"),
+            ContainerDefinitions=[app, xray],
+            Tags=tags(names.PROCESSOR),
+        )
+    )
+    service = t.add_resource(
+        Service(
+            "Service",
+            ServiceName=name("processor"),
+            Cluster=Ref(cluster),
+            LaunchType="FARGATE",
+            TaskDefinition=Ref(task),
+            DesiredCount=Ref(desired),
+            DeploymentConfiguration=DeploymentConfiguration(
+                MinimumHealthyPercent=100,
+                MaximumPercent=200,
+                DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
+            ),
+            NetworkConfiguration=NetworkConfiguration(
+                AwsvpcConfiguration=AwsvpcConfiguration(
+                    AssignPublicIp="DISABLED",
+                    Subnets=import_list(names.PRIVATE_SUBNET_IDS),
+                    SecurityGroups=[import_value(names.PROCESSOR_SECURITY_GROUP_ID)],
+                )
+            ),
+            PropagateTags="SERVICE",
+            Tags=tags(names.PROCESSOR),
+        )
+    )
+
+    scalable = t.add_resource(
+        ScalableTarget(
+            "ScalableTarget",
+            ServiceNamespace="ecs",
+            ScalableDimension="ecs:service:DesiredCount",
+            ResourceId=ecs.scalable_target_resource_id(cluster, service),
+            MinCapacity=Ref(min_tasks),
+            MaxCapacity=Ref(max_tasks),
+            RoleARN=ecs.autoscaling_role_arn(),
+        )
+    )
+    t.add_resource(
+        ScalingPolicy(
+            "BacklogScaling",
+            PolicyName=name("processor-backlog"),
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(scalable),
+            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
+                TargetValue=Ref(backlog_target),
+                ScaleInCooldown=120,
+                ScaleOutCooldown=30,
+                CustomizedMetricSpecification=CustomizedMetricSpecification(
+                    Metrics=[
+                        _metric(
+                            "visible",
+                            "AWS/SQS",
+                            "ApproximateNumberOfMessagesVisible",
+                            {"QueueName": import_value(names.queue_name_export(names.ORDER_QUEUE))},
+                        ),
+                        _metric(
+                            "tasks",
+                            "ECS/ContainerInsights",
+                            "RunningTaskCount",
+                            {"ClusterName": Ref(cluster), "ServiceName": GetAtt(service, "Name")},
+                        ),
+                        TargetTrackingMetricDataQuery(
+                            Id="backlog_per_task",
+                            Expression="visible / tasks",
+                            Label="visible messages per running task",
+                            ReturnData=True,
+                        ),
+                    ]
+                ),
+            ),
+        )
+    )
+
+    add_output(t, "ClusterName", Ref(cluster), "ECS cluster", names.PROCESSOR_CLUSTER_NAME)
+    add_output(
+        t, "ServiceName", GetAtt(service, "Name"), "ECS service", names.PROCESSOR_SERVICE_NAME
+    )
+    return t
+
+
+def _metric(
+    query_id: str, namespace: str, metric: str, dimensions: dict[str, object]
+) -> TargetTrackingMetricDataQuery:
+    return TargetTrackingMetricDataQuery(
+        Id=query_id,
+        ReturnData=False,
+        MetricStat=TargetTrackingMetricStat(
+            Stat="Average",
+            Metric=TargetTrackingMetric(
+                Namespace=namespace,
+                MetricName=metric,
+                Dimensions=[
+                    TargetTrackingMetricDimension(Name=key, Value=value)
+                    for key, value in sorted(dimensions.items())
+                ],
+            ),
+        ),
+    )
