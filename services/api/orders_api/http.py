@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from flask import Request
@@ -12,7 +11,6 @@ from orders_api.errors import ApiError
 
 MAX_CONTENT_LENGTH = 64 * 1024  # bytes of request body; beyond it: 413
 MAX_ENTITY_ID = 10**18  # ids beyond this cannot exist; refuse them before they reach a store
-_ORDER_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def _reject_constant(name: str) -> float:
@@ -50,10 +48,6 @@ def int_arg(request: Request, name: str, default: int | None, low: int, high: in
             400, "invalid_parameter", f"{name} must be an integer from {low} to {high}", name
         )
     return value
-
-
-def is_order_id(value: str) -> bool:
-    return _ORDER_ID.fullmatch(value) is not None
 
 
 def is_entity_id(value: int) -> bool:

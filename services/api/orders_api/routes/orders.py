@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -11,7 +12,7 @@ from flashsale.schemas import OrderRequest, OrderRequestSchema, dump_order
 from orders_api import idempotency, services
 from orders_api.deps import ApiDeps
 from orders_api.errors import ApiError, error_body
-from orders_api.http import is_entity_id, is_order_id, json_object
+from orders_api.http import is_entity_id, json_object
 
 bp = Blueprint("orders", __name__)
 
@@ -115,9 +116,9 @@ def place_async() -> Response:
     return _respond(idempotency.run(deps.idempotency, key, fingerprint, handle))
 
 
-@bp.get("/orders/<order_id>")
-def get_order(order_id: str) -> Response:
-    order = services.get_order(order_id, _deps().orders) if is_order_id(order_id) else None
+@bp.get("/orders/<uuid:order_id>")
+def get_order(order_id: UUID) -> Response:
+    order = services.get_order(str(order_id), _deps().orders)
     if order is None:
         raise ApiError(404, "order_not_found", f"order {order_id} does not exist")
     return jsonify(dump_order(order))
