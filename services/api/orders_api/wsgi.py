@@ -1,0 +1,19 @@
+"""The WSGI entrypoint: `gunicorn -c python:orders_api.gunicorn_conf orders_api.wsgi:app`.
+
+Imported by each gunicorn worker after the fork (the app is not preloaded), so every worker
+builds its own clients exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flashsale.settings import Settings
+from orders_api.app import create_app
+from orders_api.wiring import build_deps
+
+settings = Settings.from_env()
+logging.basicConfig(
+    level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+)
+app = create_app(build_deps(settings))
