@@ -9,7 +9,7 @@ export STATE_DIR ?= $(CURDIR)/.state
 
 DEV_INPUTS := requirements-dev.txt constraints/dev.txt shared/pyproject.toml localaws/pyproject.toml \
               services/api/pyproject.toml services/processor/pyproject.toml services/payment_fn/pyproject.toml \
-              cloudformation/pyproject.toml
+              cloudformation/pyproject.toml traces/pyproject.toml
 LS_INPUTS  := constraints/localstack.txt localaws/lambda_executor/pyproject.toml
 
 $(VENV)/.installed: $(DEV_INPUTS)
@@ -18,7 +18,7 @@ $(VENV)/.installed: $(DEV_INPUTS)
 $(LS_VENV)/.installed: $(LS_INPUTS)
 	@scripts/install.sh localstack
 
-.PHONY: help install up down status logs env test test-unit test-integration lint fmt clean
+.PHONY: help install up down status logs env test test-unit lint fmt clean traces
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,10 @@ lint: $(VENV)/.installed ## ruff check and format check
 
 fmt: $(VENV)/.installed ## format the code with ruff
 	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+traces: $(VENV)/.installed ## list recent X-Ray traces; ORDER=<id> shows one order's trace (ARGS=--json ...)
+	@set -a; [ -f $(STATE_DIR)/env ] && . $(STATE_DIR)/env; set +a; \
+	$(PY) -m flashsale_traces $(if $(ORDER),--order $(ORDER)) $(ARGS)
 
 clean: down ## stop everything and remove the runtime state (.state) and both venvs
 	rm -rf $(STATE_DIR) $(VENV) $(LS_VENV)
