@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from flashsale import bootstrap
 from flashsale.settings import Settings
 from orders_api.deps import ApiDeps
 from orders_api.readiness import AwsReadinessProbe
+from orders_api.tracing import TracedGateway
 
 
-def build_deps(settings: Settings | None = None) -> ApiDeps:
-    """Real adapters (DynamoDB, SNS, the simulated gateway) configured for this process."""
+def build_deps(settings: Settings | None = None, recorder: Any = None) -> ApiDeps:
+    """Real adapters (DynamoDB, SNS, the simulated gateway) configured for this process.
+
+    With an X-Ray `recorder`, each payment is traced as a subsegment.
+    """
     settings = settings or Settings.from_env()
+    payment = bootstrap.payment_deps(settings)
+    if recorder is not None:
+        payment = replace(payment, gateway=TracedGateway(payment.gateway, recorder))
     return ApiDeps(
         settings=settings,
         orders=bootstrap.order_store(settings),
         products=bootstrap.product_store(settings),
         publisher=bootstrap.publisher(settings),
         idempotency=bootstrap.idempotency_store(settings),
-        payment=bootstrap.payment_deps(settings),
+        payment=payment,
         readiness=AwsReadinessProbe(settings),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flashsale.settings import Settings
+from orders_api import tracing
 from orders_api.app import create_app
 from orders_api.wiring import build_deps
 
@@ -16,4 +17,7 @@ settings = Settings.from_env()
 logging.basicConfig(
     level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
 )
-app = create_app(build_deps(settings))
+recorder = tracing.default_recorder(settings) if settings.xray_enabled else None
+app = create_app(build_deps(settings, recorder))
+if recorder is not None:
+    tracing.instrument(app, recorder)
