@@ -25,8 +25,8 @@ help: ## list the targets
 
 install: $(VENV)/.installed $(LS_VENV)/.installed ## create/update both venvs (make up does this too)
 
-up: install ## install what is missing, start the local platform and the pipeline (idempotent)
-	@$(PY) -m localaws up
+up: install ## install what is missing, start the local platform and the pipeline (idempotent; UP_ARGS=--platform-only)
+	@$(PY) -m localaws up $(UP_ARGS)
 
 down: ## stop exactly what `make up` started (SIGTERM, then SIGKILL after a grace period)
 	@if [ -x $(PY) ]; then $(PY) -m localaws down; else echo "nothing installed, nothing running"; fi
@@ -36,6 +36,9 @@ status: $(VENV)/.installed ## show what runs where
 
 logs: $(VENV)/.installed ## tail the logs of every process (NAME=localstack|moto|xray-relay|... for one)
 	@$(PY) -m localaws logs $(NAME)
+
+restart-%: $(VENV)/.installed ## restart one process with the current environment, e.g. make restart-processor
+	@$(PY) -m localaws restart $*
 
 env: $(VENV)/.installed ## print the environment a shell can source to talk to the local platform
 	@$(PY) -m localaws env

@@ -1,4 +1,4 @@
-"""`python -m localaws up|down|status|logs|env`: the local platform's command line."""
+"""`python -m localaws up|down|status|logs|env|restart`: the local platform's command line."""
 
 from __future__ import annotations
 
@@ -7,19 +7,34 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from localaws import compose, envfile
+from localaws import compose, envfile, pipeline
 from localaws.components import Component, platform_components
-from localaws.config import PlatformConfig
+from localaws.config import HOST, PlatformConfig
 from localaws.health import wait_until
-from localaws.supervisor import StartError, Supervisor
+from localaws.supervisor import StartError, StartResult, Supervisor
 
 
-def _components(cfg: PlatformConfig) -> list[Component]:
-    return platform_components(cfg)
+def _components(cfg: PlatformConfig, platform_only: bool = False) -> list[Component]:
+    if platform_only:
+        return platform_components(cfg)
+    return platform_components(cfg) + pipeline.pipeline_components(cfg)
 
 
-def _mode_file(cfg: PlatformConfig):
+def _user_env(cfg: PlatformConfig) -> dict[str, str]:
+    """The env file's content: how to reach the platform and the API."""
+    from flashsale.settings import Settings  # the services' own view of their settings
+
+    settings = Settings.from_env(pipeline.service_env(cfg))
+    env = cfg.client_env()
+    env.update(API_URL=f"http://{HOST}:{cfg.api_port}", ENV_NAME=settings.env_name)
+    if settings.admin_api_key:
+        env["ADMIN_API_KEY"] = settings.admin_api_key
+    return env
+
+
+def _mode_file(cfg: PlatformConfig) -> Path:
     return cfg.state_dir / "mode"
 
 
@@ -31,34 +46,54 @@ def _print_table(rows: list[dict[str, object]]) -> None:
         print(f"{row['name']:<12} {row['state']:<14} {pid:>7} {rss:>8}  {row['endpoint']}")
 
 
+def _report(result: StartResult) -> None:
+    timing = f" in {result.seconds:.1f} s" if result.state == "started" else ""
+    print(f"{result.name}: {result.state} (pid {result.pid}){timing}")
+
+
+def _print_stopped(results: list[tuple[str, str]]) -> None:
+    for name, how in results:
+        print(f"{name}: {how}")
+    if not results:
+        print("nothing was running")
+
+
 def cmd_up(cfg: PlatformConfig, args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     cfg.state_dir.mkdir(parents=True, exist_ok=True)
     mode = compose.choose_mode(cfg)
     _mode_file(cfg).write_text(mode)
-    components = _components(cfg)
-    if mode == "docker":
-        compose.compose(cfg, "up", "-d")
-        for component in components:
-            if not wait_until(component.ready, component.start_timeout):
-                print(f"{component.name} did not become ready (docker mode)", file=sys.stderr)
-                return 1
-    else:
-        supervisor = Supervisor(cfg)
-        try:
-            for component in components:
-                result = supervisor.ensure(component)
-                timing = f" in {result.seconds:.1f} s" if result.state == "started" else ""
-                print(f"{component.name}: {result.state} (pid {result.pid}){timing}")
-        except StartError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    env = cfg.client_env()
-    envfile.write(cfg.env_file, env)
-    print(f"\nlocal platform up ({mode} mode) after {time.monotonic() - t0:.1f} s")
-    if mode == "host":
-        _print_table(Supervisor(cfg).status(components))
-    print(f'\nenvironment: source {cfg.env_file}   (or: eval "$(make -s env)")')
+    platform = platform_components(cfg)
+    supervisor = Supervisor(cfg)
+    try:
+        if mode == "docker":
+            compose.compose(cfg, "up", "-d")
+            for component in platform:
+                if not wait_until(component.ready, component.start_timeout):
+                    raise StartError(f"{component.name} did not become ready (docker mode)")
+        else:
+            for component in platform:
+                _report(supervisor.ensure(component))
+        envfile.write(cfg.env_file, _user_env(cfg))
+        if not args.platform_only:
+            for step in pipeline.provisioning_steps(cfg):
+                pipeline.run_step(cfg, step)
+            for component in pipeline.pipeline_components(cfg):
+                _report(supervisor.ensure(component))
+    except (StartError, pipeline.StepError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    what = "local platform" if args.platform_only else "local platform and pipeline"
+    print(f"\n{what} up ({mode} mode) after {time.monotonic() - t0:.1f} s")
+    names = {c.name for c in platform}
+    shown = [
+        c for c in _components(cfg, args.platform_only) if mode == "host" or c.name not in names
+    ]
+    _print_table(supervisor.status(shown))
+    env = envfile.read(cfg.env_file)
+    if "ADMIN_API_KEY" in env and not args.platform_only:
+        print(f"\nadmin key (header X-Admin-Key, for PUT /products/<id>): {env['ADMIN_API_KEY']}")
+    print(f'environment: source {cfg.env_file}   (or: eval "$(make -s env)")')
     return 0
 
 
@@ -66,20 +101,32 @@ def cmd_down(cfg: PlatformConfig, args: argparse.Namespace) -> int:
     mode_file = _mode_file(cfg)
     mode = mode_file.read_text().strip() if mode_file.exists() else "host"
     components = _components(cfg)
+    supervisor = Supervisor(cfg)
     if mode == "docker":
+        platform = {c.name for c in platform_components(cfg)}
+        _print_stopped(supervisor.stop([c for c in components if c.name not in platform]))
         compose.compose(cfg, "down")
     else:
-        supervisor = Supervisor(cfg)
-        results = supervisor.stop(components)
-        for name, how in results:
-            print(f"{name}: {how}")
-        if not results:
-            print("nothing was running")
-        left = supervisor.leftovers(components)
-        if left:
-            print(f"error: still listening after stop: {', '.join(left)}", file=sys.stderr)
-            return 1
+        _print_stopped(supervisor.stop(components))
+    left = supervisor.leftovers(components)
+    if left:
+        print(f"error: still listening after stop: {', '.join(left)}", file=sys.stderr)
+        return 1
     mode_file.unlink(missing_ok=True)
+    return 0
+
+
+def cmd_restart(cfg: PlatformConfig, args: argparse.Namespace) -> int:
+    """Restart one component with the current environment (e.g. other settings)."""
+    supervisor = Supervisor(cfg)
+    component = next(c for c in _components(cfg) if c.name == args.name)
+    _print_stopped(supervisor.stop([component]))
+    fresh = next(c for c in _components(cfg) if c.name == args.name)  # new log mark
+    try:
+        _report(supervisor.ensure(fresh))
+    except StartError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -94,24 +141,28 @@ def cmd_status(cfg: PlatformConfig, args: argparse.Namespace) -> int:
 
 def cmd_logs(cfg: PlatformConfig, args: argparse.Namespace) -> int:
     names = [args.name] if args.name else [c.name for c in _components(cfg)]
+    names += [] if args.name else [s.name for s in pipeline.provisioning_steps(cfg)]
     for name in names:
         path = cfg.log_dir / f"{name}.log"
-        print(f"==> {path.relative_to(cfg.root) if path.is_relative_to(cfg.root) else path} <==")
-        if path.exists():
-            print("\n".join(path.read_text(errors="replace").splitlines()[-args.lines :]))
+        if not path.exists():
+            continue
+        shown = path.relative_to(cfg.root) if path.is_relative_to(cfg.root) else path
+        print(f"==> {shown} <==")
+        print("\n".join(path.read_text(errors="replace").splitlines()[-args.lines :]))
     return 0
 
 
 def cmd_env(cfg: PlatformConfig, args: argparse.Namespace) -> int:
-    env = envfile.read(cfg.env_file) or cfg.client_env()
-    print(envfile.render(env))
+    print(envfile.render(envfile.read(cfg.env_file) or _user_env(cfg)))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    cfg = PlatformConfig.from_env()
     parser = argparse.ArgumentParser(prog="localaws", description="The project's local AWS.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start what is not running and wait until it answers")
+    up = sub.add_parser("up", help="start what is not running and wait until it answers")
+    up.add_argument("--platform-only", action="store_true", help="only the emulators")
     sub.add_parser("down", help="stop what `up` started")
     status = sub.add_parser("status", help="what runs where")
     status.add_argument("--json", action="store_true")
@@ -119,13 +170,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.add_argument("name", nargs="?")
     logs.add_argument("-n", "--lines", type=int, default=40)
     sub.add_parser("env", help="print the environment for boto3 / aws CLI as a shell line")
+    restart = sub.add_parser("restart", help="restart one component with the current environment")
+    restart.add_argument("name", choices=[c.name for c in _components(cfg)])
     args = parser.parse_args(argv)
-    cfg = PlatformConfig.from_env()
-    handler = {
+    handlers = {
         "up": cmd_up,
         "down": cmd_down,
         "status": cmd_status,
         "logs": cmd_logs,
         "env": cmd_env,
-    }[args.command]
-    return handler(cfg, args)
+        "restart": cmd_restart,
+    }
+    return handlers[args.command](cfg, args)

@@ -39,12 +39,12 @@ def test_up_is_idempotent_and_down_stops_everything_it_started(tmp_path: Path, l
     env = {**os.environ, **{k: str(v) for k, v in PORTS.items()}}
     env.update(STATE_DIR=str(tmp_path / "state"), LOCAL_AWS="host")
     cfg = PlatformConfig.from_env(env)
-    first = localaws(env, "up")
+    first = localaws(env, "up", "--platform-only")
     try:
         assert first.returncode == 0, first.stderr + first.stdout
         assert first.stdout.count(": started") == 3
         assert cfg.env_file.read_text().startswith("export ")
-        second = localaws(env, "up")
+        second = localaws(env, "up", "--platform-only")
         assert second.returncode == 0, second.stderr
         assert second.stdout.count("already running") == 3
         pidfiles = processes.PidFiles(cfg.run_dir)
