@@ -1,0 +1,31 @@
+"""Powertools Logger, Tracer and Metrics for the payment Lambda.
+
+Powertools' own environment variables win (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE,
+POWERTOOLS_LOG_LEVEL, POWERTOOLS_TRACE_DISABLED, ...): the project's defaults are only filled in
+where they are unset, and no option is passed explicitly (an explicit option would override them).
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from flashsale.settings import Settings
+
+POWERTOOLS_DEFAULTS = {
+    "POWERTOOLS_SERVICE_NAME": "payment",
+    "POWERTOOLS_METRICS_NAMESPACE": "FlashSale",
+}
+for _name, _value in POWERTOOLS_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
+
+settings = Settings.from_env()
+
+logger = Logger()
+# Tracing is off outside Lambda (Powertools decides) and whenever the X-Ray SDK is disabled.
+tracer = Tracer(disabled=True if not settings.xray_enabled else None)
+metrics = Metrics()
+
+__all__ = ["MetricUnit", "logger", "metrics", "settings", "tracer"]
