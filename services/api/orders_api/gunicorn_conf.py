@@ -29,3 +29,5 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("API_LOG_LEVEL", "info")
 proc_name = "orders-api"
+# gunicorn >= 25 opens a control socket in the home directory by default; the API needs none.
+control_socket_disable = True
