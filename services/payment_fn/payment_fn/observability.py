@@ -12,7 +12,6 @@ import os
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from flashsale.settings import Settings
 
 POWERTOOLS_DEFAULTS = {
     "POWERTOOLS_SERVICE_NAME": "payment",
@@ -21,11 +20,10 @@ POWERTOOLS_DEFAULTS = {
 for _name, _value in POWERTOOLS_DEFAULTS.items():
     os.environ.setdefault(_name, _value)
 
-settings = Settings.from_env()
-
 logger = Logger()
-# Tracing is off outside Lambda (Powertools decides) and whenever the X-Ray SDK is disabled.
-tracer = Tracer(disabled=True if not settings.xray_enabled else None)
+# Powertools turns tracing off outside Lambda and with POWERTOOLS_TRACE_DISABLED; with
+# AWS_XRAY_SDK_ENABLED=false (or no trace header) the X-Ray SDK records nothing.
+tracer = Tracer()
 metrics = Metrics()
 
-__all__ = ["MetricUnit", "logger", "metrics", "settings", "tracer"]
+__all__ = ["MetricUnit", "logger", "metrics", "tracer"]
