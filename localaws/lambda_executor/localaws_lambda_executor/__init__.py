@@ -1,0 +1,7 @@
+"""A LocalStack Lambda runtime executor that runs Python handlers as local processes (no Docker).
+
+Selected with `LAMBDA_RUNTIME_EXECUTOR=local`. Modules that do not import LocalStack:
+`runtimes` (runtime -> interpreter), `environment` (the function's process environment),
+`process` (spawning and stopping one runtime process) and `shim` (the runtime itself, run under
+the function's interpreter). `endpoint`, `executor` and `plugin` bind them to LocalStack.
+"""
