@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from flashsale_stacks import artifacts, registry
+from flashsale_stacks import artifacts, policy_check, registry
 from flashsale_stacks.deploy import (
     DeployFailed,
     Waiter,
@@ -170,13 +170,18 @@ def _upload_code(target: Target, args: argparse.Namespace) -> tuple[str, str]:
 
 
 def _lint(spec: StackSpec, body: str | None = None) -> bool:
-    findings = lint_template(spec.key, body or spec.render())
+    """cfn-lint and the least-privilege check; informational findings do not block."""
+    body = body or spec.render()
+    findings = lint_template(spec.key, body)
     for finding in findings:
         print(finding, file=sys.stderr)
-    blocking = [f for f in findings if f.level != "Informational"]
-    if not blocking:
-        print(f"{spec.key}: cfn-lint clean")
-    return not blocking
+    overbroad = policy_check.violations(json.loads(body))
+    for problem in overbroad:
+        print(f"{spec.key}: IAM {problem}", file=sys.stderr)
+    ok = not overbroad and all(f.level == "Informational" for f in findings)
+    if ok:
+        print(f"{spec.key}: cfn-lint and IAM check clean")
+    return ok
 
 
 # argument handling --------------------------------------------------------------------------------

@@ -41,14 +41,15 @@ class Waiter:
     timeout: float
     interval: float = 1.0
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
     def until(self, what: str, probe: Callable[[], Any], done: Callable[[Any], bool]) -> Any:
-        deadline = time.monotonic() + self.timeout
+        deadline = self.clock() + self.timeout
         while True:
             value = probe()
             if done(value):
                 return value
-            if time.monotonic() >= deadline:
+            if self.clock() >= deadline:
                 raise DeployFailed(f"timed out after {self.timeout:.0f} s waiting for {what}")
             self.sleep(self.interval)
 
