@@ -18,6 +18,11 @@ class PublishError(Exception):
     """The event could not be published; the caller should not report the order as accepted."""
 
 
+class StoreBusy(Exception):
+    """The store kept refusing a write because of contention (e.g. DynamoDB TransactionConflict):
+    nothing was written; the caller may retry or answer 503."""
+
+
 class GatewayError(Exception):
     """The payment gateway failed transiently (timeout, 5xx): nothing was charged, retry later."""
 

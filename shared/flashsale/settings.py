@@ -71,6 +71,8 @@ class Settings:
     idempotency_in_flight_seconds: int = 60
     catalog_cache_seconds: float = 5.0
     aws_max_pool_connections: int = 50
+    publish_batching: bool = True
+    publish_senders: int = 2
     #: (suffix, url) pairs: "" is AWS_ENDPOINT_URL, "DYNAMODB" is AWS_ENDPOINT_URL_DYNAMODB, ...
     endpoint_urls: tuple[tuple[str, str], ...] = ()
 
@@ -134,6 +136,8 @@ class Settings:
             idempotency_in_flight_seconds=_int(env, "IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
             catalog_cache_seconds=_float(env, "CATALOG_CACHE_SECONDS", 5.0),
             aws_max_pool_connections=_int(env, "AWS_MAX_POOL_CONNECTIONS", 50),
+            publish_batching=_bool(env.get("PUBLISH_BATCHING"), True),
+            publish_senders=_int(env, "PUBLISH_SENDERS", 2),
             endpoint_urls=endpoints,
         )
 

@@ -1,0 +1,103 @@
+"""Conversions between domain objects and DynamoDB's attribute-value JSON."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from flashsale.domain.model import Order, OrderItem, OrderStatus, Product, Route
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def serialize(values: dict[str, Any]) -> dict[str, Any]:
+    """Python values -> attribute values, dropping None (DynamoDB has no 'unset' attribute)."""
+    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+
+
+def value(python_value: Any) -> dict[str, Any]:
+    return _serializer.serialize(python_value)
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _deserializer.deserialize(raw) for key, raw in item.items()}
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def order_to_item(order: Order) -> dict[str, Any]:
+    return serialize(
+        {
+            "order_id": order.order_id,
+            "customer_id": order.customer_id,
+            "items": [
+                {"product_id": i.product_id, "quantity": i.quantity, "unit_price": i.unit_price}
+                for i in order.items
+            ],
+            "total": order.total,
+            "status": str(order.status),
+            "route": str(order.route),
+            "created_at": order.created_at,
+            "updated_at": order.updated_at,
+            "processing_at": order.processing_at,
+            "completed_at": order.completed_at,
+            "failed_at": order.failed_at,
+            "failure_reason": order.failure_reason,
+            "payment_id": order.payment_id,
+            "stock_released": order.stock_released,
+        }
+    )
+
+
+def item_to_order(item: dict[str, Any]) -> Order:
+    data = deserialize(item)
+    return Order(
+        order_id=data["order_id"],
+        customer_id=int(data["customer_id"]),
+        items=[
+            OrderItem(int(i["product_id"]), int(i["quantity"]), Decimal(i["unit_price"]))
+            for i in data["items"]
+        ],
+        total=Decimal(data["total"]),
+        status=OrderStatus(data["status"]),
+        route=Route(data["route"]),
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        processing_at=data.get("processing_at"),
+        completed_at=data.get("completed_at"),
+        failed_at=data.get("failed_at"),
+        failure_reason=data.get("failure_reason"),
+        payment_id=data.get("payment_id"),
+        stock_released=bool(data.get("stock_released", False)),
+    )
+
+
+def product_to_item(product: Product) -> dict[str, Any]:
+    return serialize(
+        {
+            "product_id": product.product_id,
+            "name": product.name,
+            "price": product.price,
+            "stock": product.stock,
+            "category": product.category,
+            "description": product.description,
+        }
+    )
+
+
+def item_to_product(item: dict[str, Any]) -> Product:
+    data = deserialize(item)
+    return Product(
+        product_id=int(data["product_id"]),
+        name=data.get("name", ""),
+        price=Decimal(data.get("price", 0)),
+        stock=int(data.get("stock", 0)),
+        category=data.get("category"),
+        description=data.get("description"),
+    )

@@ -1,0 +1,226 @@
+"""The orders table, with stock reservation in the products table.
+
+`place` is one TransactWriteItems: a conditional stock decrement per product plus the order put
+(attribute_not_exists), so concurrent buyers can never oversell and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import fields as dataclass_fields
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from flashsale.adapters.dynamodb.codec import (
+    error_code,
+    item_to_order,
+    order_to_item,
+    value,
+)
+from flashsale.domain.model import (
+    Order,
+    OrderStatus,
+    OutOfStock,
+    UnknownProduct,
+    check_transition,
+    utc_now,
+)
+from flashsale.ports import StoreBusy
+
+MAX_TRANSACTION_ITEMS = 100
+#: Fields a transition may set besides status/updated_at.
+TRANSITION_FIELDS = frozenset(f.name for f in dataclass_fields(Order)) - {
+    "order_id",
+    "customer_id",
+    "items",
+    "total",
+    "status",
+    "route",
+    "created_at",
+    "updated_at",
+}
+
+
+class DuplicateOrder(Exception):
+    """An order with this id already exists (ids are uuid4: a caller bug)."""
+
+
+class DynamoDbOrderStore:
+    def __init__(
+        self,
+        client: Any,
+        orders_table: str,
+        products_table: str,
+        conflict_retries: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._client = client
+        self.orders_table = orders_table
+        self.products_table = products_table
+        self.conflict_retries = conflict_retries
+        self._sleep = sleep
+
+    def place(self, order: Order) -> None:
+        wanted = sorted(order.quantities().items())
+        if len(wanted) + 1 > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"an order may hold at most {MAX_TRANSACTION_ITEMS - 1} products")
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.products_table,
+                    "Key": {"product_id": value(pid)},
+                    "UpdateExpression": "SET stock = stock - :q",
+                    "ConditionExpression": "attribute_exists(product_id) AND stock >= :q",
+                    "ExpressionAttributeValues": {":q": value(quantity)},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+            for pid, quantity in wanted
+        ]
+        actions.append(
+            {
+                "Put": {
+                    "TableName": self.orders_table,
+                    "Item": order_to_item(order),
+                    "ConditionExpression": "attribute_not_exists(order_id)",
+                }
+            }
+        )
+        reasons = self._transact(actions)
+        if reasons is None:
+            return
+        for (pid, quantity), reason in zip(wanted, reasons, strict=False):
+            if reason.get("Code") != "ConditionalCheckFailed":
+                continue
+            old = reason.get("Item")
+            if old is not None:
+                raise OutOfStock(pid, quantity, int(old.get("stock", {}).get("N", 0)))
+            stock = self._product_stock(pid)  # the item was not returned: look it up
+            if stock is None:
+                raise UnknownProduct(pid)
+            raise OutOfStock(pid, quantity, stock)
+        if len(reasons) == len(actions) and reasons[-1].get("Code") == "ConditionalCheckFailed":
+            raise DuplicateOrder(order.order_id)
+        codes = [reason.get("Code") for reason in reasons]
+        raise StoreBusy(f"order transaction cancelled: {codes}")
+
+    def get(self, order_id: str) -> Order | None:
+        response = self._client.get_item(
+            TableName=self.orders_table, Key={"order_id": value(order_id)}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return item_to_order(item) if item else None
+
+    def transition(
+        self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
+    ) -> bool:
+        check_transition(allowed_from, to)
+        unknown = set(fields) - TRANSITION_FIELDS
+        if unknown:
+            raise ValueError(f"not order fields: {sorted(unknown)}")
+        names = {"#status": "status", "#updated_at": "updated_at"}
+        values: dict[str, Any] = {":to": value(str(OrderStatus(to))), ":now": value(utc_now())}
+        sets = ["#status = :to", "#updated_at = :now"]
+        removes = []
+        for index, (name, field_value) in enumerate(sorted(fields.items())):
+            names[f"#f{index}"] = name
+            if field_value is None:
+                removes.append(f"#f{index}")
+            else:
+                values[f":f{index}"] = value(field_value)
+                sets.append(f"#f{index} = :f{index}")
+        sources = sorted(str(OrderStatus(s)) for s in allowed_from)
+        for index, status in enumerate(sources):
+            values[f":s{index}"] = value(status)
+        expression = "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        try:
+            self._client.update_item(
+                TableName=self.orders_table,
+                Key={"order_id": value(order_id)},
+                UpdateExpression=expression,
+                ConditionExpression="#status IN ({})".format(
+                    ", ".join(f":s{i}" for i in range(len(sources)))
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_stock(self, order_id: str) -> bool:
+        order = self.get(order_id)
+        if order is None or order.stock_released:
+            return False
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.orders_table,
+                    "Key": {"order_id": value(order_id)},
+                    "UpdateExpression": "SET stock_released = :yes, updated_at = :now",
+                    "ConditionExpression": "attribute_exists(order_id) AND "
+                    "(attribute_not_exists(stock_released) OR stock_released = :no)",
+                    "ExpressionAttributeValues": {
+                        ":yes": value(True),
+                        ":no": value(False),
+                        ":now": value(utc_now()),
+                    },
+                }
+            }
+        ]
+        actions += [
+            {
+                "Update": {
+                    "TableName": self.products_table,
+                    "Key": {"product_id": value(pid)},
+                    "UpdateExpression": "ADD stock :q",
+                    "ExpressionAttributeValues": {":q": value(quantity)},
+                }
+            }
+            for pid, quantity in sorted(order.quantities().items())
+        ]
+        return self._transact(actions) is None
+
+    def _product_stock(self, product_id: int) -> int | None:
+        response = self._client.get_item(
+            TableName=self.products_table,
+            Key={"product_id": value(product_id)},
+            ProjectionExpression="stock",
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        return int(item.get("stock", {}).get("N", 0))
+
+    def _transact(self, actions: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """Run the transaction; None on success, else the cancellation reasons.
+
+        TransactionConflict (another transaction touching the same item) is retried with
+        jittered backoff; after `conflict_retries` attempts StoreBusy is raised.
+        """
+        for attempt in range(self.conflict_retries + 1):
+            try:
+                self._client.transact_write_items(TransactItems=actions)
+                return None
+            except ClientError as exc:
+                code = error_code(exc)
+                if code == "TransactionCanceledException":
+                    reasons = exc.response.get("CancellationReasons") or []
+                    codes = {r.get("Code") for r in reasons}
+                    if "ConditionalCheckFailed" in codes or not (
+                        codes & {"TransactionConflict", "ThrottlingError"}
+                    ):
+                        return reasons
+                elif code not in {"TransactionInProgressException", "ThrottlingException"}:
+                    raise
+            if attempt < self.conflict_retries:
+                self._sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
+        raise StoreBusy("transaction kept conflicting with concurrent writes")

@@ -1,0 +1,162 @@
+"""The products table. Listing and search read a per-process snapshot of the catalog that is
+refreshed every `cache_seconds` (the catalog is small and read-mostly; stock in those answers
+may be that old). `get` and `get_many` always read the table."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from flashsale.adapters.dynamodb.codec import (
+    error_code,
+    item_to_product,
+    product_to_item,
+    value,
+)
+from flashsale.domain.model import Product
+
+UPDATABLE_FIELDS = frozenset({"name", "price", "stock", "category", "description"})
+BATCH_GET_SIZE = 100
+BATCH_WRITE_SIZE = 25
+
+
+class DynamoDbProductStore:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        cache_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._client = client
+        self.table = table
+        self.cache_seconds = cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._snapshot: list[Product] | None = None
+        self._snapshot_at = 0.0
+
+    def get(self, product_id: int) -> Product | None:
+        response = self._client.get_item(
+            TableName=self.table, Key={"product_id": value(product_id)}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return item_to_product(item) if item else None
+
+    def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
+        ids = sorted(set(product_ids))
+        found: dict[int, Product] = {}
+        for start in range(0, len(ids), BATCH_GET_SIZE):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        {"product_id": value(pid)} for pid in ids[start : start + BATCH_GET_SIZE]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    product = item_to_product(item)
+                    found[product.product_id] = product
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def list(self, limit: int = 100, after: int | None = None) -> list[Product]:
+        catalog = self._catalog()
+        return [p for p in catalog if after is None or p.product_id > after][:limit]
+
+    def search(self, query: str, limit: int = 20) -> tuple[list[Product], int]:
+        found = [p for p in self._catalog() if p.matches(query)]
+        return found[:limit], len(found)
+
+    def put(self, product: Product) -> None:
+        self._client.put_item(TableName=self.table, Item=product_to_item(product))
+        self.invalidate()
+
+    def update(self, product_id: int, **fields: Any) -> Product | None:
+        unknown = set(fields) - UPDATABLE_FIELDS
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        if not fields:
+            return self.get(product_id)
+        names, values, sets, removes = {}, {}, [], []
+        for index, (name, field_value) in enumerate(sorted(fields.items())):
+            names[f"#f{index}"] = name
+            if field_value is None:
+                removes.append(f"#f{index}")
+            else:
+                values[f":f{index}"] = value(field_value)
+                sets.append(f"#f{index} = :f{index}")
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(sets) if sets else "",
+                "REMOVE " + ", ".join(removes) if removes else "",
+            )
+            if part
+        )
+        kwargs: dict[str, Any] = {}
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            response = self._client.update_item(
+                TableName=self.table,
+                Key={"product_id": value(product_id)},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(product_id)",
+                ExpressionAttributeNames=names,
+                ReturnValues="ALL_NEW",
+                **kwargs,
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise
+        self.invalidate()
+        return item_to_product(response["Attributes"])
+
+    def seed(self, products: Iterable[Product]) -> int:
+        items = [product_to_item(p) for p in products]
+        for start in range(0, len(items), BATCH_WRITE_SIZE):
+            request: dict[str, Any] = {
+                self.table: [
+                    {"PutRequest": {"Item": item}}
+                    for item in items[start : start + BATCH_WRITE_SIZE]
+                ]
+            }
+            attempt = 0
+            while request:
+                response = self._client.batch_write_item(RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+                if request:
+                    attempt += 1
+                    time.sleep(min(1.0, 0.05 * 2**attempt))
+        self.invalidate()
+        return len(items)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._snapshot = None
+
+    def _catalog(self) -> list[Product]:
+        with self._lock:
+            fresh = self._clock() - self._snapshot_at < self.cache_seconds
+            if self._snapshot is not None and fresh:
+                return self._snapshot
+            products: list[Product] = []
+            kwargs: dict[str, Any] = {"TableName": self.table}
+            while True:
+                response = self._client.scan(**kwargs)
+                products.extend(item_to_product(item) for item in response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    break
+                kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            products.sort(key=lambda p: p.product_id)
+            self._snapshot, self._snapshot_at = products, self._clock()
+            return products
