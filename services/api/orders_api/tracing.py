@@ -12,11 +12,10 @@ from typing import Any
 
 from flask import Flask
 
+from flashsale import tracing as flashsale_tracing
 from flashsale.domain.model import Charge
 from flashsale.ports import PaymentGateway
 from flashsale.settings import Settings
-
-DEFAULT_DAEMON = "127.0.0.1:2000"
 
 
 class TracedGateway:
@@ -42,14 +41,9 @@ def service_name(settings: Settings) -> str:
 
 def default_recorder(settings: Settings) -> Any:
     """The SDK's global recorder, configured for this service (once per worker process)."""
-    from aws_xray_sdk.core import patch, xray_recorder
+    from aws_xray_sdk.core import xray_recorder
 
-    xray_recorder.configure(
-        service=service_name(settings),
-        daemon_address=settings.xray_daemon_address or DEFAULT_DAEMON,
-        context_missing="LOG_ERROR",
-    )
-    patch(("botocore",))
+    flashsale_tracing.configure(settings, service=service_name(settings))
     return xray_recorder
 
 
