@@ -1,0 +1,168 @@
+"""Reading locust's output: the final statistics (`--json-file PREFIX` -> PREFIX.json) and the
+CSV files (`--csv PREFIX`: PREFIX_stats.csv, PREFIX_stats_history.csv).
+
+The CSV files are rewritten once a second, so their last state can miss the final second of a
+run; the JSON file is written at exit from the final numbers, so summaries prefer it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+AGGREGATED = "Aggregated"
+
+
+def _num(raw: str | None) -> float | None:
+    if raw is None or raw.strip() in {"", "N/A"}:
+        return None
+    return float(raw)
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    """One row of PREFIX_stats.csv: a request name, or the `Aggregated` total."""
+
+    method: str
+    name: str
+    requests: int
+    failures: int
+    avg_ms: float | None
+    median_ms: float | None
+    min_ms: float | None
+    max_ms: float | None
+    rps: float
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+    @property
+    def successes(self) -> int:
+        return self.requests - self.failures
+
+    @property
+    def failure_ratio(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+
+def read_stats(path: Path) -> dict[str, RequestStats]:
+    """name -> stats; the total row is under `Aggregated`."""
+    rows: dict[str, RequestStats] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            rows[row["Name"]] = RequestStats(
+                method=row.get("Type") or "",
+                name=row["Name"],
+                requests=int(row["Request Count"]),
+                failures=int(row["Failure Count"]),
+                avg_ms=_num(row.get("Average Response Time")),
+                median_ms=_num(row.get("Median Response Time")),
+                min_ms=_num(row.get("Min Response Time")),
+                max_ms=_num(row.get("Max Response Time")),
+                rps=_num(row.get("Requests/s")) or 0.0,
+                p50_ms=_num(row.get("50%")),
+                p95_ms=_num(row.get("95%")),
+                p99_ms=_num(row.get("99%")),
+            )
+    return rows
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One second of PREFIX_stats_history.csv (the aggregated row)."""
+
+    ts: float
+    users: int
+    rps: float
+    failures_per_s: float
+    p50_ms: float | None
+    p99_ms: float | None
+    total_requests: int
+    total_failures: int
+
+
+def read_history(path: Path, name: str = AGGREGATED) -> list[HistoryPoint]:
+    points: list[HistoryPoint] = []
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Name"] != name:
+                continue
+            points.append(
+                HistoryPoint(
+                    ts=float(row["Timestamp"]),
+                    users=int(row["User Count"]),
+                    rps=_num(row.get("Requests/s")) or 0.0,
+                    failures_per_s=_num(row.get("Failures/s")) or 0.0,
+                    p50_ms=_num(row.get("50%")),
+                    p99_ms=_num(row.get("99%")),
+                    total_requests=int(row["Total Request Count"]),
+                    total_failures=int(row["Total Failure Count"]),
+                )
+            )
+    return points
+
+
+def histogram_percentile(histogram: dict[int, int], count: int, fraction: float) -> float | None:
+    """Locust's percentile over its rounded response-time histogram (ms -> number of requests)."""
+    if not count:
+        return None
+    allowed_above = int(count * fraction)
+    seen = 0
+    for millis in sorted(histogram, reverse=True):
+        seen += histogram[millis]
+        if count - seen <= allowed_above:
+            return float(millis)
+    return 0.0
+
+
+def _entry_stats(name: str, method: str, entries: list[dict], span_s: float) -> RequestStats:
+    histogram: dict[int, int] = {}
+    for entry in entries:
+        for millis, hits in entry["response_times"].items():
+            histogram[int(float(millis))] = histogram.get(int(float(millis)), 0) + int(hits)
+    requests = sum(int(entry["num_requests"]) for entry in entries)
+    failures = sum(int(entry["num_failures"]) for entry in entries)
+    timed = requests - sum(int(entry.get("num_none_requests") or 0) for entry in entries)
+    total_ms = sum(float(entry["total_response_time"]) for entry in entries)
+    minimums = [entry["min_response_time"] for entry in entries if entry["min_response_time"]]
+    return RequestStats(
+        method=method,
+        name=name,
+        requests=requests,
+        failures=failures,
+        avg_ms=total_ms / timed if timed else None,
+        median_ms=histogram_percentile(histogram, timed, 0.5),
+        min_ms=float(min(minimums)) if minimums else None,
+        max_ms=float(max(entry["max_response_time"] for entry in entries)) if entries else None,
+        rps=requests / span_s if span_s > 0 else 0.0,
+        p50_ms=histogram_percentile(histogram, timed, 0.5),
+        p95_ms=histogram_percentile(histogram, timed, 0.95),
+        p99_ms=histogram_percentile(histogram, timed, 0.99),
+    )
+
+
+def read_json(path: Path) -> dict[str, RequestStats]:
+    """name -> final stats from locust's `--json-file` output, plus the `Aggregated` total."""
+    entries = json.loads(path.read_text())
+    if not entries:
+        return {}
+    starts = [float(entry["start_time"]) for entry in entries]
+    lasts = [float(entry["last_request_timestamp"] or 0) for entry in entries]
+    span = max(lasts) - min(starts)
+    rows = {
+        entry["name"]: _entry_stats(entry["name"], entry["method"], [entry], span)
+        for entry in entries
+    }
+    rows[AGGREGATED] = _entry_stats(AGGREGATED, "", entries, span)
+    return rows
+
+
+def read_final(prefix: Path) -> dict[str, RequestStats]:
+    """The final stats of a run written with `--json-file PREFIX --csv PREFIX`: JSON, else CSV."""
+    json_path = prefix.with_name(prefix.name + ".json")
+    if json_path.exists():
+        return read_json(json_path)
+    csv_path = prefix.with_name(prefix.name + "_stats.csv")
+    return read_stats(csv_path) if csv_path.exists() else {}

@@ -1,0 +1,94 @@
+"""What a report states about where it ran: the machine, and the settings the stack really uses.
+
+The stack's settings are read from the running processes (`/proc/<pid>/environ` of the PID files
+`make up` writes), not from this process's environment, which may differ from theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+#: the variables that change what a load run measures
+SETTING_KEYS: tuple[str, ...] = (
+    "PAYMENT_LATENCY_SECONDS",
+    "PAYMENT_CONCURRENCY",
+    "PROCESSOR_CONCURRENCY",
+    "PAYMENT_DECLINE_RATE",
+    "PAYMENT_ERROR_RATE",
+    "API_WORKERS",
+    "API_THREADS",
+    "DEFAULT_ROUTE",
+    "AWS_XRAY_SDK_ENABLED",
+)
+
+
+def memory_mib() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "nproc": cpu_count(),
+        "memory_mib": memory_mib(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        return None
+    return None
+
+
+def pid_records(run_dir: Path) -> dict[str, int]:
+    """name -> pid of every PID file (`<run_dir>/<name>.pid`, JSON with "pid")."""
+    found: dict[str, int] = {}
+    for path in sorted(run_dir.glob("*.pid")) if run_dir.is_dir() else []:
+        try:
+            found[path.stem] = int(json.loads(path.read_text())["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return found
+
+
+def process_environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
+
+
+def stack_settings(run_dir: Path, keys: tuple[str, ...] = SETTING_KEYS) -> dict[str, dict]:
+    """For each running process of the stack, the settings of `keys` it was started with."""
+    settings: dict[str, dict] = {}
+    for name, pid in pid_records(run_dir).items():
+        environ = process_environ(pid)
+        if environ:
+            settings[name] = {key: environ[key] for key in keys if key in environ}
+    return settings

@@ -1,0 +1,118 @@
+"""Looking orders up through the API (GET /orders/<id>), the contract every path shares."""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from flashsale_load.analysis import OrderRecord
+
+
+class OrdersClient:
+    def __init__(self, api_url: str, workers: int = 8, timeout: float = 10.0) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.workers = workers
+        self.timeout = timeout
+        self._session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=workers)
+        self._session.mount("http://", adapter)
+
+    def get(self, order_id: str) -> OrderRecord | None:
+        try:
+            response = self._session.get(f"{self.api_url}/orders/{order_id}", timeout=self.timeout)
+        except requests.RequestException:
+            return None
+        if response.status_code != 200:
+            return None
+        return OrderRecord.from_api(response.json())
+
+    def get_many(self, order_ids: Iterable[str]) -> dict[str, OrderRecord | None]:
+        ids = list(dict.fromkeys(order_ids))
+        with ThreadPoolExecutor(self.workers) as pool:
+            return dict(zip(ids, pool.map(self.get, ids), strict=True))
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def wait_terminal(
+    client: OrdersClient,
+    order_ids: Iterable[str],
+    timeout: float,
+    backlog: Callable[[], int | None] = lambda: 0,
+    interval: float = 2.0,
+    recheck_s: float = 15.0,
+) -> dict[str, OrderRecord | None]:
+    """Poll until every order is completed or failed, or `timeout` seconds pass.
+
+    Orders are only looked up while `backlog()` (messages still queued) is 0, or every
+    `recheck_s` seconds, so the lookups do not compete with the drain they wait for. Returns the
+    last state seen of every order (None: the API did not find it).
+    """
+    records: dict[str, OrderRecord | None] = dict.fromkeys(order_ids)
+    deadline = time.monotonic() + timeout
+    last_check = float("-inf")
+    while True:
+        pending = [oid for oid, rec in records.items() if rec is None or not rec.is_terminal]
+        now = time.monotonic()
+        if not pending:
+            return records
+        if now >= deadline:
+            records.update(client.get_many(pending))
+            return records
+        if backlog() == 0 or now - last_check >= recheck_s:
+            records.update(client.get_many(pending))
+            last_check = now
+            if all(records[oid] is not None and records[oid].is_terminal for oid in pending):
+                return records
+        time.sleep(min(interval, max(deadline - time.monotonic(), 0.0)))
+
+
+COLUMNS = ("order_id", "status", "route", "created_ts", "completed_ts", "failed_ts")
+
+
+def write_records(path: Path, records: dict[str, OrderRecord | None]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for order_id, rec in records.items():
+            if rec is None:
+                writer.writerow((order_id, "missing", "", "", "", ""))
+            else:
+                writer.writerow(
+                    (
+                        order_id,
+                        rec.status,
+                        rec.route or "",
+                        *(
+                            "" if v is None else f"{v:.3f}"
+                            for v in (rec.created_ts, rec.completed_ts, rec.failed_ts)
+                        ),
+                    )
+                )
+
+
+def read_records(path: Path) -> dict[str, OrderRecord | None]:
+    def num(raw: str) -> float | None:
+        return float(raw) if raw else None
+
+    records: dict[str, OrderRecord | None] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["status"] == "missing":
+                records[row["order_id"]] = None
+                continue
+            records[row["order_id"]] = OrderRecord(
+                order_id=row["order_id"],
+                status=row["status"],
+                route=row["route"] or None,
+                created_ts=num(row["created_ts"]),
+                completed_ts=num(row["completed_ts"]),
+                failed_ts=num(row["failed_ts"]),
+            )
+    return records

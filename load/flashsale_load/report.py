@@ -1,0 +1,110 @@
+"""Markdown rendering of the reports: tables of figures, the machine and the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from flashsale_load.analysis import PhaseSummary
+
+
+def fmt_num(value: float | int | None, digits: int = 0, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    text = f"{value:,.{digits}f}"
+    return f"{text} {unit}".rstrip()
+
+
+def fmt_pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f}%"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+_PHASE_ROWS: list[tuple[str, Callable[[PhaseSummary], str]]] = [
+    ("load window", lambda s: fmt_num(s.window_s, 1, "s")),
+    ("order requests sent", lambda s: fmt_num(s.requests)),
+    ("request failures (errors, timeouts)", lambda s: fmt_num(s.request_failures)),
+    ("orders accepted", lambda s: fmt_num(s.accepted)),
+    ("accepted per second", lambda s: fmt_num(s.accepted_per_s, 1)),
+    ("completed within the window", lambda s: fmt_num(s.completed_in_window)),
+    ("completed after the window", lambda s: fmt_num(s.completed_after_window)),
+    ("failed (declined, errors)", lambda s: fmt_num(s.failed)),
+    ("not finished when the report was made", lambda s: fmt_num(s.unfinished)),
+    ("client wait avg (response time)", lambda s: fmt_num(s.response_avg_ms, 0, "ms")),
+    ("client wait p50", lambda s: fmt_num(s.response_p50_ms, 0, "ms")),
+    ("client wait p99", lambda s: fmt_num(s.response_p99_ms, 0, "ms")),
+    ("order accepted -> completed avg", lambda s: fmt_num(s.completion_avg_s, 2, "s")),
+    ("order accepted -> completed p50", lambda s: fmt_num(s.completion_p50_s, 2, "s")),
+    ("order accepted -> completed p99", lambda s: fmt_num(s.completion_p99_s, 2, "s")),
+    ("success rate (completed / requests)", lambda s: fmt_pct(s.success_rate)),
+    ("drain after the window", lambda s: fmt_num(s.drain_s, 1, "s")),
+    ("peak queue depth", lambda s: fmt_num(s.peak_queue_depth)),
+]
+
+
+def phase_table(summaries: Sequence[PhaseSummary]) -> str:
+    header = ["", *(s.phase for s in summaries)]
+    rows = [[label, *(cell(s) for s in summaries)] for label, cell in _PHASE_ROWS]
+    return table(header, rows)
+
+
+def machine_section(machine: Mapping[str, Any]) -> str:
+    memory = machine.get("memory_mib")
+    return table(
+        ["machine", ""],
+        [
+            ["nproc", str(machine.get("nproc", "?"))],
+            ["memory", f"{memory:,} MiB" if memory else "?"],
+            ["cpu", str(machine.get("cpu") or "?")],
+            ["python (load tools)", str(machine.get("python", "?"))],
+            ["platform", str(machine.get("platform", "?"))],
+        ],
+    )
+
+
+def settings_section(stack: Mapping[str, Mapping[str, str]], run: Mapping[str, Any]) -> str:
+    """The load settings, then each stack process's own settings (defaults when unset)."""
+    parts = [table(["load setting", "value"], [[k, str(v)] for k, v in run.items()])]
+    if stack:
+        rows = [
+            [name, ", ".join(f"{k}={v}" for k, v in sorted(values.items())) or "(defaults)"]
+            for name, values in sorted(stack.items())
+        ]
+        parts.append(table(["stack process", "settings it runs with"], rows))
+    else:
+        parts.append("_No stack process found in the state folder: its settings are unknown._")
+    return "\n\n".join(parts)
+
+
+def compare_report(
+    summaries: Sequence[PhaseSummary],
+    machine: Mapping[str, Any],
+    stack: Mapping[str, Mapping[str, str]],
+    run: Mapping[str, Any],
+    images: Sequence[tuple[str, str]],
+    notes: Sequence[str] = (),
+    now: datetime | None = None,
+) -> str:
+    when = (now or datetime.now()).strftime("%Y-%m-%d %H:%M")
+    parts = [
+        f"# Flash sale: the three phases compared ({when})",
+        "The same flash sale against each processing path, one after the other; after each, a "
+        "bounded wait for the accepted orders to finish. Client wait is what the customer's "
+        "request took; accepted -> completed is how long the order took to be paid.",
+        "## Phases",
+        phase_table(summaries),
+        *(f"![{title}]({name})" for title, name in images),
+        "## Machine",
+        machine_section(machine),
+        "## Settings",
+        settings_section(stack, run),
+    ]
+    if notes:
+        parts += ["## Notes", "\n".join(f"- {note}" for note in notes)]
+    return "\n\n".join(parts) + "\n"

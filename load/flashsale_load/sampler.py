@@ -1,0 +1,106 @@
+"""Sampling queue depth (ApproximateNumberOfMessages, ...NotVisible) every second in a thread."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flashsale_load.analysis import QueueSample
+
+COLUMNS = ("ts", "label", "queue", "visible", "in_flight")
+
+
+class QueueSampler:
+    """Samples each queue of `queues` (name -> URL) every `interval` s, tagged with `label`."""
+
+    def __init__(self, sqs: Any, queues: Mapping[str, str], interval: float = 1.0) -> None:
+        self._sqs = sqs
+        self._queues = dict(queues)
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.samples: list[QueueSample] = []
+        self.errors = 0
+        self.label = ""
+
+    def sample_once(self) -> list[QueueSample]:
+        taken = []
+        for name, url in self._queues.items():
+            try:
+                attributes = self._sqs.get_queue_attributes(
+                    QueueUrl=url,
+                    AttributeNames=[
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesNotVisible",
+                    ],
+                )["Attributes"]
+            except Exception:
+                self.errors += 1
+                continue
+            taken.append(
+                QueueSample(
+                    ts=time.time(),
+                    label=self.label,
+                    queue=name,
+                    visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+                    in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                )
+            )
+        with self._lock:
+            self.samples.extend(taken)
+        return taken
+
+    def latest_total(self) -> int | None:
+        """Messages in all queues at the last complete sample (None before one exists)."""
+        with self._lock:
+            recent = self.samples[-len(self._queues) :] if self._queues else []
+        return sum(s.depth for s in recent) if len(recent) == len(self._queues) else None
+
+    def _loop(self) -> None:
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            self.sample_once()
+            next_at += self._interval
+            self._stop.wait(max(next_at - time.monotonic(), 0.0))
+
+    def start(self) -> QueueSampler:
+        self._thread = threading.Thread(target=self._loop, name="queue-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def write_csv(self, path: Path) -> None:
+        with self._lock:
+            rows = list(self.samples)
+        write_samples(path, rows)
+
+
+def write_samples(path: Path, samples: list[QueueSample]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for s in samples:
+            writer.writerow((f"{s.ts:.3f}", s.label, s.queue, s.visible, s.in_flight))
+
+
+def read_samples(path: Path) -> list[QueueSample]:
+    with path.open(newline="") as handle:
+        return [
+            QueueSample(
+                float(row["ts"]),
+                row["label"],
+                row["queue"],
+                int(row["visible"]),
+                int(row["in_flight"]),
+            )
+            for row in csv.DictReader(handle)
+        ]
