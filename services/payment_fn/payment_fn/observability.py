@@ -12,7 +12,6 @@ import os
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-
 POWERTOOLS_DEFAULTS = {
     "POWERTOOLS_SERVICE_NAME": "payment",
     "POWERTOOLS_METRICS_NAMESPACE": "FlashSale",

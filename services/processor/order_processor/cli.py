@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from flashsale import aws, bootstrap
+from flashsale import aws, bootstrap, tracing
 from flashsale.settings import Settings
 from order_processor import logs, signals
 from order_processor.config import MAX_WAIT_SECONDS, ProcessorConfig
@@ -60,6 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "PAYMENT_CONCURRENCY is below the processor's concurrency: payments will queue",
             extra={"payment_concurrency": config.payment_concurrency},
         )
+    tracing.configure(settings, service="order-processor")
     queue = SqsQueue.resolve(aws.client("sqs", settings), config.queue_url, config.queue_name)
     worker = Worker(queue, bootstrap.payment_deps(settings), config)
     signals.install(worker.stop)

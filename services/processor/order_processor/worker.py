@@ -8,6 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from flashsale import tracing
 from flashsale.services.payments import PaymentDeps
 from order_processor.config import MAX_BATCH, ProcessorConfig
 from order_processor.handling import Action, Disposition, Outcome, handle
@@ -17,6 +18,7 @@ from order_processor.stats import Stats
 
 log = logging.getLogger(__name__)
 
+TRACE_SEGMENT = "order-processor"
 #: Pause after a failed receive (the queue endpoint is down or throttling).
 RECEIVE_ERROR_PAUSE = 2.0
 
@@ -145,8 +147,11 @@ class Worker:
     def _work(self, message: Message) -> None:
         started = time.monotonic()
         try:
-            disposition = handle(message, self.deps, self.config.backoff)
-            self._settle(message, disposition)
+            # One X-Ray segment per message (a no-op unless AWS_XRAY_SDK_ENABLED).
+            with tracing.segment(TRACE_SEGMENT, receive_count=message.receive_count):
+                disposition = handle(message, self.deps, self.config.backoff)
+                tracing.annotate(order_id=disposition.order_id or "", outcome=disposition.outcome)
+                self._settle(message, disposition)
             self._report(message, disposition, time.monotonic() - started)
         except Exception:
             log.exception("handling a message failed", extra={"message_id": message.message_id})
