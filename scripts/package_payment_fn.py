@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     digest, size, count = _zip(staging, args.out)
     print(f"removed (provided by the Lambda runtime): {', '.join(sorted(removed)) or 'nothing'}")
-    print(f"{args.out.relative_to(ROOT)}: {size / 1e6:.2f} MB, {count} files, sha256 {digest}")
+    shown = args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out
+    print(f"{shown}: {size / 1e6:.2f} MB, {count} files, sha256 {digest}")
     return 0
 
 

@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from flashsale_stacks import artifacts, policy_check, registry
+from flashsale_stacks import artifacts, emulator_gaps, policy_check, registry
 from flashsale_stacks.deploy import (
     DeployFailed,
     Waiter,
@@ -28,7 +28,7 @@ from flashsale_stacks.deploy import (
     outputs_of,
 )
 from flashsale_stacks.lint import lint_template
-from flashsale_stacks.registry import StackSpec
+from flashsale_stacks.registry import LocalTarget, StackSpec
 from flashsale_stacks.render import write_templates
 from flashsale_stacks.targets import Env, Target
 
@@ -124,6 +124,11 @@ def _deploy(specs: list[StackSpec], args: argparse.Namespace) -> int:
             {"Project": "flashsale", "Environment": args.env_name},
             _waiter(args),
         )
+        if target.env is Env.LOCAL and spec.local is LocalTarget.MOTO:
+            for table in emulator_gaps.apply_ttl(
+                target.dynamodb(), bodies[spec.key], args.env_name
+            ):
+                print(f"{table}: TTL set through the DynamoDB API (moto's CloudFormation skips it)")
         for key, value in sorted(result.outputs.items()):
             print(f"  {key} = {value}")
     return 0

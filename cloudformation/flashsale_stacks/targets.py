@@ -22,6 +22,7 @@ from flashsale_stacks.registry import LocalTarget, StackSpec
 DEFAULT_LOCALSTACK_URL = "http://127.0.0.1:4566"
 DEFAULT_MOTO_URL = "http://127.0.0.1:4567"
 DEFAULT_REGION = "us-east-1"
+MOTO_SERVICES = frozenset({"dynamodb", "xray"})
 
 
 class Env(StrEnum):
@@ -37,6 +38,7 @@ class Target:
     region: str
     localstack_url: str
     moto_url: str
+    has_credentials: bool = False
 
     @classmethod
     def from_environ(cls, env: Env, environ: Mapping[str, str] = os.environ) -> Target:
@@ -45,6 +47,7 @@ class Target:
             region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
             localstack_url=environ.get("AWS_ENDPOINT_URL") or DEFAULT_LOCALSTACK_URL,
             moto_url=environ.get("AWS_ENDPOINT_URL_DYNAMODB") or DEFAULT_MOTO_URL,
+            has_credentials=bool(environ.get("AWS_ACCESS_KEY_ID") or environ.get("AWS_PROFILE")),
         )
 
     def deployable(self, spec: StackSpec) -> bool:
@@ -69,6 +72,17 @@ class Target:
             return self._client("s3", None)
         return self._client("s3", self.localstack_url, Config(s3={"addressing_style": "path"}))
 
+    def dynamodb(self) -> Any:
+        """DynamoDB where the data stack lives (moto locally)."""
+        return self.client("dynamodb")
+
+    def client(self, service: str) -> Any:
+        """A client of `service` (locally: moto for DynamoDB/X-Ray, LocalStack for the rest)."""
+        if self.env is Env.AWS:
+            return self._client(service, None)
+        local = self.moto_url if service in MOTO_SERVICES else self.localstack_url
+        return self._client(service, local)
+
     def account_id(self) -> str:
         if self.env is Env.LOCAL:
             return "000000000000"
@@ -83,6 +97,6 @@ class Target:
         kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
         if endpoint is not None:
             kwargs["endpoint_url"] = endpoint
-        if self.env is Env.LOCAL and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        if self.env is Env.LOCAL and not self.has_credentials:
             kwargs.update(aws_access_key_id="test", aws_secret_access_key="test")
         return boto3.session.Session().client(service, **kwargs)

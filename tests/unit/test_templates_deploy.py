@@ -1,4 +1,4 @@
-"""The change-set deploy engine against a scripted fake of the CloudFormation API."""
+"""The change-set deploy engine against a scripted fake of the CloudFormation API; emulator gaps."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from flashsale_stacks import emulator_gaps, registry
 from flashsale_stacks.deploy import DeployFailed, Waiter, delete_stack, deploy_stack, format_event
 
 NO_CHANGES = "The submitted information didn't contain changes. Submit different information."
@@ -247,3 +248,31 @@ def test_delete_removes_the_stack_and_tolerates_absence(cfn: FakeCloudFormation)
     assert delete_stack(cfn, "dev-messaging", WAITER, log=lambda _: None) is True
     assert cfn.stacks == {}
     assert delete_stack(cfn, "dev-messaging", WAITER, log=lambda _: None) is False
+
+
+class FakeDynamoDb:
+    def __init__(self, enabled: set[str]) -> None:
+        self.enabled = enabled
+        self.updates: list[dict[str, Any]] = []
+
+    def describe_time_to_live(self, TableName: str) -> dict[str, Any]:
+        status = "ENABLED" if TableName in self.enabled else "DISABLED"
+        return {"TimeToLiveDescription": {"TimeToLiveStatus": status}}
+
+    def update_time_to_live(self, **kwargs: Any) -> None:
+        self.updates.append(kwargs)
+        self.enabled.add(kwargs["TableName"])
+
+
+def test_ttl_the_emulator_skipped_is_set_once() -> None:
+    body = registry.get("data").render()
+    assert emulator_gaps.declared_ttl(body, "dev") == {"dev-idempotency": "expiration"}
+    dynamodb = FakeDynamoDb(enabled=set())
+    assert emulator_gaps.apply_ttl(dynamodb, body, "dev") == ["dev-idempotency"]
+    assert dynamodb.updates == [
+        {
+            "TableName": "dev-idempotency",
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+        }
+    ]
+    assert emulator_gaps.apply_ttl(dynamodb, body, "dev") == []
