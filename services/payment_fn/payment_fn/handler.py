@@ -54,8 +54,8 @@ def pay_message(body: str) -> dict[str, Any]:
         result = runtime.get().pay(order={"order_id": event.order_id})
         logger.info("order processed", extra={"outcome": result})
         return result
-    except Exception:
-        logger.exception("payment failed")
+    except Exception as exc:  # the traceback is logged once, by the caller's failure handling
+        logger.warning("payment not recorded", extra={"error": repr(exc)})
         raise
     finally:
         logger.thread_safe_clear_keys()
@@ -95,6 +95,7 @@ def pay_bodies(bodies: list[str]) -> list[dict[str, Any]]:
             result = pay_message(body)
         except Exception as exc:
             count(error=exc)
+            logger.exception("record failed")
             failures.append(repr(exc))
             continue
         count(result)
