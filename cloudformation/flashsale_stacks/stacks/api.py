@@ -76,7 +76,9 @@ def build() -> Template:
         Type="Number",
         Default="30000",
     )
-    workers = add_parameter(t, "GunicornWorkers", "gunicorn workers per task", Default="2")
+    workers = add_parameter(
+        t, "GunicornWorkers", "gunicorn workers per task (API_WORKERS)", Default="2"
+    )
     default_route = add_parameter(
         t,
         "DefaultRoute",
@@ -186,8 +188,10 @@ def build() -> Template:
         "ORDER_TOPIC_ARN": topic_arn,
         "DEFAULT_ROUTE": Ref(default_route),
         "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
-        "WEB_CONCURRENCY": Ref(workers),
+        # gunicorn (orders_api.gunicorn_conf): reachable by the ALB inside the task's ENI
+        "API_HOST": "0.0.0.0",
         "API_PORT": str(names.API_CONTAINER_PORT),
+        "API_WORKERS": Ref(workers),
     }
     app = ContainerDefinition(
         Name="api",
