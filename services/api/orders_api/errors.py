@@ -125,7 +125,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OutOfStock)
     def _out_of_stock(exc: OutOfStock) -> Response:
-        return error_response(409, "out_of_stock", f"product {exc.product_id} is sold out", "items")
+        if exc.available:
+            message = f"product {exc.product_id}: {exc.requested} requested, {exc.available} left"
+        else:
+            message = f"product {exc.product_id} is sold out"
+        return error_response(409, "out_of_stock", message, "items")
 
     @app.errorhandler(IdempotencyConflict)
     def _idempotency_conflict(exc: IdempotencyConflict) -> Response:
