@@ -107,12 +107,20 @@ def _place(
     return order
 
 
-def _fail_and_release(orders: OrderStore, order_id: str, reason: str) -> bool:
+_UNDECIDED = frozenset({OrderStatus.PENDING, OrderStatus.PROCESSING})
+
+
+def _fail_and_release(
+    orders: OrderStore,
+    order_id: str,
+    reason: str,
+    allowed_from: frozenset[OrderStatus] = _UNDECIDED,
+) -> bool:
     """Compensation: mark the order failed and give its stock back. True if both happened."""
     try:
         failed = orders.transition(
             order_id,
-            {OrderStatus.PENDING, OrderStatus.PROCESSING},
+            set(allowed_from),
             OrderStatus.FAILED,
             failed_at=utc_now(),
             failure_reason=reason,
@@ -133,13 +141,22 @@ def place_sync_order(
     products: ProductStore,
     payment: PaymentDeps,
 ) -> SyncResult:
-    """Place the order and pay inline (phase 1). A decline fails the order and releases stock."""
+    """Place the order and pay inline (phase 1). A decline fails the order and releases stock;
+    so does a gateway error (503) or an outage before the payment started."""
     order = _place(customer_id, lines, Route.SYNC, orders, products)
     try:
         outcome = process_payment(order.order_id, payment)
     except TransientPaymentError as exc:
+        # The gateway charged nothing (GatewayError's contract): failing the order is safe.
         compensated = _fail_and_release(orders, order.order_id, "payment_unavailable")
         raise PaymentUnavailable(order.order_id, compensated) from exc
+    except Exception:
+        # An outage before the payment started leaves the order pending: fail it and free the
+        # stock. Once `processing`, a charge may exist, so the order is left for a retry.
+        _fail_and_release(
+            orders, order.order_id, "payment_not_started", frozenset({OrderStatus.PENDING})
+        )
+        raise
     return SyncResult(orders.get(order.order_id) or order, outcome)
 
 

@@ -146,3 +146,35 @@ def test_unexpected_dependency_error_is_json_500(world, assert_error):
     world.products = _Broken(_client_error("ValidationException"))
     response = create_app(world.deps()).test_client().get("/products/1")
     assert_error(response, 500, "internal_error")
+
+
+class _OrdersDownAtPayment:
+    """The order store works until the payment tries to start, then DynamoDB is unreachable."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.down = True
+
+    def transition(self, order_id, allowed_from, to, **fields):
+        if self.down and to == "processing":
+            self.down = False  # back for the compensation
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4567")
+        return self.inner.transition(order_id, allowed_from, to, **fields)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_outage_before_a_sync_payment_fails_the_order_and_frees_stock(
+    world, order_body, assert_error
+):
+    real_orders = world.orders
+    world.orders = _OrdersDownAtPayment(real_orders)
+    client = create_app(world.deps()).test_client()
+
+    response = client.post("/orders/sync", json=order_body(product_id=1, quantity=4))
+
+    assert_error(response, 503)
+    [order] = real_orders.all()
+    assert order.status == "failed" and order.failure_reason == "payment_not_started"
+    assert world.stock(1) == 10 and world.ledger.all() == []
