@@ -17,6 +17,8 @@ import os
 import sys
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from flashsale_stacks import artifacts, emulator_gaps, policy_check, registry
 from flashsale_stacks.deploy import (
     DeployFailed,
@@ -55,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             print("stack events of this attempt (oldest first):", file=sys.stderr)
             for event in error.events:
                 print(f"  {format_event(event)}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:  # credentials, endpoints, API refusals
+        print(f"error: {error}", file=sys.stderr)
         return 1
 
 
@@ -226,7 +231,7 @@ def _parser() -> argparse.ArgumentParser:
     templates.add_argument("--out", default=str(DEFAULT_TEMPLATES), help="output folder")
     templates.set_defaults(handler=cmd_templates)
 
-    validate = sub.add_parser("validate", help="run cfn-lint on the templates")
+    validate = sub.add_parser("validate", help="cfn-lint and the IAM least-privilege check")
     validate.add_argument("stacks", nargs="*", help="stacks (default: all)")
     validate.set_defaults(handler=cmd_validate)
 

@@ -20,7 +20,6 @@ from flashsale_stacks import iam, names
 from flashsale_stacks.common import (
     ENV_PARAM,
     add_parameter,
-    arn,
     disposable,
     log_group_arn,
     name,
@@ -164,14 +163,4 @@ def common_environment() -> dict[str, Any]:
 def scalable_target_resource_id(cluster: Cluster, service: Any) -> Sub:
     return Sub(
         "service/${Cluster}/${Service}", Cluster=Ref(cluster), Service=GetAtt(service, "Name")
-    )
-
-
-def autoscaling_role_arn() -> Sub:
-    """The service-linked role Application Auto Scaling creates for ECS on first use."""
-    return arn(
-        "iam",
-        "role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
-        "AWSServiceRoleForApplicationAutoScaling_ECSService",
-        regional=False,
     )

@@ -277,7 +277,6 @@ def build() -> Template:
             ResourceId=ecs.scalable_target_resource_id(cluster, service),
             MinCapacity=Ref(min_tasks),
             MaxCapacity=Ref(max_tasks),
-            RoleARN=ecs.autoscaling_role_arn(),
         )
     )
     t.add_resource(
