@@ -33,7 +33,15 @@ def base_env(extra: dict[str, str]) -> dict[str, str]:
 def moto(cfg: PlatformConfig) -> Component:
     return Component(
         name="moto",
-        argv=[str(cfg.services_python), "-m", "moto.server", "-H", HOST, "-p", str(cfg.moto_port)],
+        argv=[
+            str(cfg.services_python),
+            "-m",
+            "localaws.moto_server",
+            "--host",
+            HOST,
+            "--port",
+            str(cfg.moto_port),
+        ],
         env=base_env({"PYTHONUNBUFFERED": "1"}),
         ready=lambda: health.http_ok(f"{cfg.moto_url}/moto-api/"),
         endpoint=f"{cfg.moto_url}  (DynamoDB, X-Ray API)",

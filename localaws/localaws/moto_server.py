@@ -1,0 +1,163 @@
+"""moto server for DynamoDB and the X-Ray API, made safe and fast enough for concurrent clients.
+
+Two fixes over `moto_server` for a pipeline under load (moto is pinned, see constraints/dev.txt):
+- moto's backends are not thread-safe (e.g. "dictionary changed size during iteration" when a
+  scan meets a put), while its server is threaded: requests are serialized by a lock, which is
+  also what makes the transaction rewrite below atomic;
+- TransactWriteItems deep-copies every table it touches as a rollback backup, so each order costs
+  O(orders already placed): transactions here check every condition first, then apply, backing up
+  only the items they write.
+
+Run: python -m localaws.moto_server [--host 127.0.0.1] [--port 4567]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+
+WRITE_OPS = {"Put", "Delete", "Update"}
+
+
+def _key_of(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    if op_type != "Put":
+        return op["Key"]
+    table = backend.get_table(op["TableName"])
+    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    return key
+
+
+def _check(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[tuple]:
+    """Evaluate every operation's condition without writing; one (code, message, item) each."""
+    results: list[tuple] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in transact_items:
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(entry.items()))
+        old_item = None
+        try:
+            if op_type not in WRITE_OPS | {"ConditionCheck"}:
+                raise ValueError("Unsupported transaction operation")
+            key = _key_of(backend, op_type, op)
+            marker = (str(op["TableName"]), str(dict(sorted(key.items()))))
+            if marker in seen:
+                raise MultipleTransactionsException()
+            seen.add(marker)
+            current = backend.get_item(op["TableName"], key)
+            if op.get("ConditionExpression") is not None:
+                condition = get_filter_expression(
+                    op["ConditionExpression"],
+                    op.get("ExpressionAttributeNames"),
+                    op.get("ExpressionAttributeValues"),
+                )
+                if not condition.expr(current):
+                    wants_old = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+                    if wants_old and current:
+                        old_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=old_item)
+            results.append((None, None, None))
+        except MultipleTransactionsException:
+            raise
+        except ConditionalCheckFailed as exc:
+            results.append(("ConditionalCheckFailed", str(exc.message), old_item))
+        except Exception as exc:
+            results.append((type(exc).__name__, str(exc), old_item))
+    return results
+
+
+def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    checked = _check(self, transact_items)
+    if any(code is not None for code, _, _ in checked):
+        raise TransactionCanceledException(checked)
+    backups: list[tuple[str, dict[str, Any], Any]] = []
+    try:
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            if op_type not in WRITE_OPS:
+                continue
+            table_name = op["TableName"]
+            key = _key_of(self, op_type, op)
+            backups.append((table_name, key, copy.deepcopy(self.get_item(table_name, key))))
+            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(table_name, op["Item"])
+            elif op_type == "Delete":
+                self.delete_item(table_name, key)
+            else:
+                self.update_item(
+                    table_name,
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+    except Exception:
+        for table_name, key, old in reversed(backups):
+            if old is None:
+                self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, old.to_json()["Attributes"])
+        raise
+
+
+def install_transaction_fix() -> None:
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+class Serialized:
+    """WSGI middleware: one request at a time inside moto (the response is read under the lock)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self.lock:
+            body = self.app(environ, start_response)
+            try:
+                return [b"".join(body)]
+            finally:
+                close = getattr(body, "close", None)
+                if close:
+                    close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", "4567")))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    install_transaction_fix()
+    app = Serialized(DomainDispatcherApplication(create_backend_app))
+    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+if __name__ == "__main__":
+    main()
