@@ -30,6 +30,7 @@ class OrderRecord:
     created_ts: float | None
     completed_ts: float | None = None
     failed_ts: float | None = None
+    processing_ts: float | None = None
 
     @classmethod
     def from_api(cls, body: Mapping[str, object]) -> OrderRecord:
@@ -44,11 +45,16 @@ class OrderRecord:
             created_ts=parse_ts(text("created_at")),
             completed_ts=parse_ts(text("completed_at")),
             failed_ts=parse_ts(text("failed_at")),
+            processing_ts=parse_ts(text("processing_at")),
         )
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def finished_ts(self) -> float | None:
+        return self.completed_ts or self.failed_ts
 
     @property
     def completion_s(self) -> float | None:

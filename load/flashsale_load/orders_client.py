@@ -73,32 +73,36 @@ def wait_terminal(
         time.sleep(min(interval, max(deadline - time.monotonic(), 0.0)))
 
 
-COLUMNS = ("order_id", "status", "route", "created_ts", "completed_ts", "failed_ts")
+COLUMNS = (
+    "order_id",
+    "status",
+    "route",
+    "created_ts",
+    "processing_ts",
+    "completed_ts",
+    "failed_ts",
+)
+
+
+def _ts(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
 
 
 def write_records(path: Path, records: dict[str, OrderRecord | None]) -> None:
+    """The orders' last known states as CSV (status `missing`: the API did not find it)."""
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
         for order_id, rec in records.items():
             if rec is None:
-                writer.writerow((order_id, "missing", "", "", "", ""))
-            else:
-                writer.writerow(
-                    (
-                        order_id,
-                        rec.status,
-                        rec.route or "",
-                        *(
-                            "" if v is None else f"{v:.3f}"
-                            for v in (rec.created_ts, rec.completed_ts, rec.failed_ts)
-                        ),
-                    )
-                )
+                writer.writerow((order_id, "missing", "", "", "", "", ""))
+                continue
+            times = (rec.created_ts, rec.processing_ts, rec.completed_ts, rec.failed_ts)
+            writer.writerow((order_id, rec.status, rec.route or "", *map(_ts, times)))
 
 
 def read_records(path: Path) -> dict[str, OrderRecord | None]:
-    def num(raw: str) -> float | None:
+    def num(raw: str | None) -> float | None:
         return float(raw) if raw else None
 
     records: dict[str, OrderRecord | None] = {}
@@ -112,6 +116,7 @@ def read_records(path: Path) -> dict[str, OrderRecord | None]:
                 status=row["status"],
                 route=row["route"] or None,
                 created_ts=num(row["created_ts"]),
+                processing_ts=num(row.get("processing_ts")),
                 completed_ts=num(row["completed_ts"]),
                 failed_ts=num(row["failed_ts"]),
             )

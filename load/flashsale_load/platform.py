@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -83,15 +83,21 @@ class Stack:
 
 
 # launcher hooks ------------------------------------------------------------------------------
-def launcher(command: str, name: str, env: Mapping[str, str] | None = None) -> None:
-    """`python -m localaws <command> <name>` (start | stop), with `env` added to its environment:
-    the launcher starts the component with the caller's environment."""
+def launcher(
+    command: str,
+    name: str,
+    env: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
+) -> None:
+    """`python -m localaws <command> <name>` (start | stop). The launcher starts a component
+    with the caller's environment: `env` is added to it, `unset` names are left out first."""
+    environ = {key: value for key, value in os.environ.items() if key not in set(unset)}
     result = subprocess.run(
         [sys.executable, "-m", "localaws", command, name],
-        env={**os.environ, **(env or {})},
+        env={**environ, **(env or {})},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
     if result.returncode != 0:
         raise RuntimeError(

@@ -29,6 +29,7 @@ SCENARIOS: dict[str, Scenario] = {
     "flash": Scenario("flash", LOCUSTFILES / "flash_sale.py", users=20, spawn_rate=20),
     "spike": Scenario("spike", LOCUSTFILES / "spike.py", shaped=True),
     "browse": Scenario("browse", LOCUSTFILES / "browse_buy.py", users=20, spawn_rate=5),
+    "closed": Scenario("closed", LOCUSTFILES / "closed_loop.py", users=8, spawn_rate=8),
 }
 
 

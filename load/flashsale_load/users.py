@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from locust import FastHttpUser, between, events, task
+from locust import FastHttpUser, between, constant, events, task
 from locust.env import Environment
 
 from flashsale_load import config
@@ -132,6 +132,17 @@ class FlashSaleUser(StoreUser):
 
     abstract = True
     wait_time = between(0.1, 0.5)
+
+    @task
+    def order(self) -> None:
+        self.place_order()
+
+
+class ClosedLoopUser(StoreUser):
+    """A benchmark client: the next order as soon as the last one is answered."""
+
+    abstract = True
+    wait_time = constant(0)
 
     @task
     def order(self) -> None:

@@ -1,0 +1,91 @@
+"""payment_fn cold start: module init time in a fresh interpreter, and first-invoke latency
+through LocalStack after a configuration change forces a new runtime process."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flashsale_load import platform
+from flashsale_load.platform import Stack
+
+HANDLER_MODULE = "payment_fn.handler"
+#: an SQS batch with no records: the handler runs, nothing is charged
+PROBE_EVENT = {"Records": []}
+NONCE = "BENCH_COLD_START_NONCE"
+
+_IMPORT_PROBE = (
+    "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+)
+
+
+def module_init_seconds(env: Mapping[str, str], runs: int = 3) -> list[float]:
+    """Seconds to import the handler module (imports + Powertools setup), each in a fresh
+    interpreter with the function's environment."""
+    times = []
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, "-c", _IMPORT_PROBE.format(module=HANDLER_MODULE)],
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"importing {HANDLER_MODULE} failed: {result.stderr[-400:]}")
+        times.append(float(result.stdout.strip().splitlines()[-1]))
+    return times
+
+
+@dataclass
+class InvokeTimes:
+    cold_ms: float
+    warm_ms: list[float] = field(default_factory=list)
+    function_error: str | None = None
+
+    @property
+    def warm_p50_ms(self) -> float | None:
+        return statistics.median(self.warm_ms) if self.warm_ms else None
+
+    @property
+    def cold_overhead_ms(self) -> float | None:
+        warm = self.warm_p50_ms
+        return self.cold_ms - warm if warm is not None else None
+
+
+def _invoke_ms(stack: Stack) -> tuple[float, str | None]:
+    t0 = time.perf_counter()
+    response = stack.lambda_.invoke(
+        FunctionName=stack.function_name, Payload=json.dumps(PROBE_EVENT).encode()
+    )
+    response["Payload"].read()
+    return (time.perf_counter() - t0) * 1000, response.get("FunctionError")
+
+
+def invoke_times(stack: Stack, warm_invokes: int) -> InvokeTimes:
+    """Change the function's environment (a new runtime process), invoke once cold, then warm;
+    the environment is put back afterwards."""
+    original = platform.function_env(stack)
+    platform.set_function_env(stack, {**original, NONCE: uuid.uuid4().hex})
+    try:
+        cold_ms, error = _invoke_ms(stack)
+        times = InvokeTimes(cold_ms, function_error=error)
+        for _ in range(warm_invokes):
+            ms, error = _invoke_ms(stack)
+            times.warm_ms.append(ms)
+            times.function_error = times.function_error or error
+        return times
+    finally:
+        platform.set_function_env(stack, original)
+
+
+def function_process_env(stack: Stack) -> dict[str, str]:
+    """This environment plus the function's own variables: what the handler imports under."""
+    return {**os.environ, **platform.function_env(stack)}
