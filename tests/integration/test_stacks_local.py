@@ -12,11 +12,14 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from flashsale import events
+from flashsale.domain.model import Order, OrderItem
 from flashsale_stacks import registry
 from flashsale_stacks.cli import main
 from flashsale_stacks.deploy import describe, outputs_of
@@ -68,26 +71,12 @@ def poll(what: str, probe: Callable[[], Any], timeout: float = 15.0) -> Any:
 
 
 def publish_order(topic_arn: str, route: str) -> str:
-    order_id = str(uuid.uuid4())
-    body = {
-        "event_type": "OrderPlaced",
-        "version": 1,
-        "order_id": order_id,
-        "customer_id": 123,
-        "items": [{"product_id": 1, "quantity": 2, "unit_price": "9.99"}],
-        "total": "19.98",
-        "route": route,
-    }
+    """Publish an OrderPlaced the way the API does (the shared encoder: body + attributes)."""
+    order = Order.new(123, [OrderItem(product_id=1, quantity=2, unit_price=Decimal("9.99"))], route)
+    body, attributes = events.encode(events.OrderPlaced.from_order(order))
     sns, _ = clients()
-    sns.publish(
-        TopicArn=topic_arn,
-        Message=json.dumps(body),
-        MessageAttributes={
-            "route": {"DataType": "String", "StringValue": route},
-            "event_type": {"DataType": "String", "StringValue": "OrderPlaced"},
-        },
-    )
-    return order_id
+    sns.publish(TopicArn=topic_arn, Message=body, MessageAttributes=attributes)
+    return order.order_id
 
 
 def received_order_ids(queue_url: str, wait_seconds: int) -> set[str]:
@@ -101,7 +90,7 @@ def received_order_ids(queue_url: str, wait_seconds: int) -> set[str]:
     ).get("Messages", [])
     for message in messages:
         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return {json.loads(m["Body"])["order_id"] for m in messages}
+    return {events.decode(m["Body"]).order_id for m in messages}
 
 
 def assert_routed(outputs: dict[str, str], route: str, expected: str, other: str) -> None:
@@ -119,8 +108,8 @@ def test_each_route_reaches_only_its_own_queue(deployed: dict[str, str]) -> None
     assert_routed(deployed, "lambda", "PaymentQueueUrl", "OrderQueueUrl")
 
 
-def test_an_unrouted_order_reaches_neither_queue(deployed: dict[str, str]) -> None:
-    order_id = publish_order(deployed["OrderTopicArn"], "nowhere")
+def test_a_sync_order_event_reaches_neither_queue(deployed: dict[str, str]) -> None:
+    order_id = publish_order(deployed["OrderTopicArn"], "sync")
     assert_routed(deployed, "ecs", "OrderQueueUrl", "PaymentQueueUrl")  # a later message arrives
     for queue in ("OrderQueueUrl", "PaymentQueueUrl"):
         assert order_id not in received_order_ids(deployed[queue], wait_seconds=1)
