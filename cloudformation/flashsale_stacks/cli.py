@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from flashsale_stacks.targets import Env, Target
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ZIP = ROOT / "build" / "payment_fn.zip"
+PACKAGER = ROOT / "scripts" / "package_payment_fn.py"
 DEFAULT_TEMPLATES = ROOT / "build" / "templates"
 TIMEOUTS = {Env.LOCAL: 300.0, Env.AWS: 3600.0}
 
@@ -57,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
             print("stack events of this attempt (oldest first):", file=sys.stderr)
             for event in error.events:
                 print(f"  {format_event(event)}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as error:  # credentials, endpoints, API refusals
         print(f"error: {error}", file=sys.stderr)
@@ -81,6 +86,14 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_deploy_all(args: argparse.Namespace) -> int:
     return _deploy(list(registry.STACKS), args)
+
+
+def cmd_deploy_local(args: argparse.Namespace) -> int:
+    """What `make up` runs: package the Lambda zip, deploy the locally deployable stacks."""
+    args.env = Env.LOCAL.value
+    subprocess.run([sys.executable, str(PACKAGER), "--out", args.code], check=True)
+    target = Target.from_environ(Env.LOCAL)
+    return _deploy([spec for spec in registry.STACKS if target.deployable(spec)], args)
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
@@ -266,6 +279,12 @@ def _parser() -> argparse.ArgumentParser:
     deploy_all = sub.add_parser("deploy-all", help="deploy every stack in dependency order")
     deploy_options(deploy_all)
     deploy_all.set_defaults(handler=cmd_deploy_all)
+
+    deploy_local = sub.add_parser(
+        "deploy-local", help="package payment_fn, deploy data + messaging + payment_fn locally"
+    )
+    deploy_options(deploy_local)
+    deploy_local.set_defaults(handler=cmd_deploy_local)
 
     delete = sub.add_parser("delete", help="delete one stack and wait")
     delete.add_argument("stack", help=f"one of: {stacks}")
