@@ -83,6 +83,14 @@ def test_unhandled_error_keeps_the_handlers_type_message_and_stack(lam, function
     assert "in fail" in frames[0] and "in _charge" in frames[1]
 
 
+def test_init_errors_are_reported_as_the_runtime_does(lam, functions: Functions):
+    name = functions.create("nowhere")
+    response, error = invoke(lam, name, {})
+    assert response["FunctionError"] == "Unhandled"
+    assert error["errorType"] == "Runtime.HandlerNotFound"
+    assert error["errorMessage"] == "Handler 'nowhere' missing on module 'handler'"
+
+
 def test_timeout_then_a_fresh_process_serves_the_next_invoke(lam, functions: Functions):
     name = functions.create("sleep", timeout=1)
     _, first = invoke(lam, name, {"seconds": 0})

@@ -165,6 +165,7 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
     # invocations ----------------------------------------------------------------------------
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
         request_id = payload.get("invoke-id", "")
+        self.executor_endpoint.request_id = request_id
         process = self._process
         if process is None or not process.is_alive():
             try:
