@@ -50,9 +50,9 @@ def wait_terminal(
 ) -> dict[str, OrderRecord | None]:
     """Poll until every order is completed or failed, or `timeout` seconds pass.
 
-    Orders are only looked up while `backlog()` (messages still queued) is 0, or every
-    `recheck_s` seconds, so the lookups do not compete with the drain they wait for. Returns the
-    last state seen of every order (None: the API did not find it).
+    Orders are looked up when `backlog()` (messages still queued) is 0 or unknown (None), else
+    only every `recheck_s` seconds, so the lookups do not compete with the drain they wait for.
+    Returns the last state seen of every order (None: the API did not find it).
     """
     records: dict[str, OrderRecord | None] = dict.fromkeys(order_ids)
     deadline = time.monotonic() + timeout
@@ -65,7 +65,7 @@ def wait_terminal(
         if now >= deadline:
             records.update(client.get_many(pending))
             return records
-        if backlog() == 0 or now - last_check >= recheck_s:
+        if backlog() in (0, None) or now - last_check >= recheck_s:
             records.update(client.get_many(pending))
             last_check = now
             if all(records[oid] is not None and records[oid].is_terminal for oid in pending):

@@ -27,6 +27,7 @@ class QueueSampler:
         self.samples: list[QueueSample] = []
         self.errors = 0
         self.label = ""
+        self._last_total: int | None = None
 
     def sample_once(self) -> list[QueueSample]:
         taken = []
@@ -53,13 +54,14 @@ class QueueSampler:
             )
         with self._lock:
             self.samples.extend(taken)
+            complete = len(taken) == len(self._queues)
+            self._last_total = sum(s.depth for s in taken) if complete else None
         return taken
 
     def latest_total(self) -> int | None:
-        """Messages in all queues at the last complete sample (None before one exists)."""
+        """Messages in all queues at the last sample; None if it failed or none was taken."""
         with self._lock:
-            recent = self.samples[-len(self._queues) :] if self._queues else []
-        return sum(s.depth for s in recent) if len(recent) == len(self._queues) else None
+            return self._last_total
 
     def _loop(self) -> None:
         next_at = time.monotonic()

@@ -1,0 +1,56 @@
+from flashsale_load.analysis import OrderRecord
+from flashsale_load.orders_client import read_records, wait_terminal, write_records
+
+
+class FakeClient:
+    """Orders finish after a number of lookups; records how often each was looked up."""
+
+    def __init__(self, finish_after: dict[str, int]) -> None:
+        self.finish_after = finish_after
+        self.lookups: dict[str, int] = {}
+
+    def get_many(self, ids):
+        found = {}
+        for oid in ids:
+            self.lookups[oid] = self.lookups.get(oid, 0) + 1
+            done = self.lookups[oid] >= self.finish_after[oid]
+            found[oid] = OrderRecord(
+                oid,
+                "completed" if done else "pending",
+                "ecs",
+                1.0,
+                completed_ts=2.0 if done else None,
+            )
+        return found
+
+
+def test_polls_until_every_order_is_terminal_and_stops_asking_for_finished_ones():
+    client = FakeClient({"a": 1, "b": 3})
+    records = wait_terminal(client, ["a", "b"], timeout=10, interval=0.01)
+    assert all(record.is_terminal for record in records.values())
+    assert client.lookups == {"a": 1, "b": 3}
+
+
+def test_gives_up_at_the_deadline_with_the_last_state():
+    client = FakeClient({"a": 10**9})
+    records = wait_terminal(client, ["a"], timeout=0.2, interval=0.05)
+    assert records["a"].status == "pending"
+
+
+def test_waits_for_the_queues_before_looking_up():
+    client = FakeClient({"a": 1})
+    depths = iter([5, 5, 0])
+    records = wait_terminal(
+        client, ["a"], timeout=10, backlog=lambda: next(depths), interval=0.01, recheck_s=60
+    )
+    assert records["a"].is_terminal and client.lookups == {"a": 1}
+
+
+def test_records_round_trip(tmp_path):
+    records = {
+        "a": OrderRecord("a", "completed", "lambda", 1.5, completed_ts=4.25, processing_ts=2.0),
+        "b": OrderRecord("b", "failed", "ecs", 1.0, failed_ts=3.0),
+        "c": None,
+    }
+    write_records(tmp_path / "orders.csv", records)
+    assert read_records(tmp_path / "orders.csv") == records

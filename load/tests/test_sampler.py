@@ -1,0 +1,55 @@
+from dataclasses import replace
+
+from support.polling import eventually
+
+from flashsale_load.sampler import QueueSampler, read_samples
+
+
+class FakeSqs:
+    def __init__(self, depths):
+        self.depths = depths
+
+    def get_queue_attributes(self, QueueUrl, AttributeNames):
+        if QueueUrl not in self.depths:
+            raise RuntimeError("AWS.SimpleQueueService.NonExistentQueue")
+        visible, in_flight = self.depths[QueueUrl]
+        return {
+            "Attributes": {
+                "ApproximateNumberOfMessages": str(visible),
+                "ApproximateNumberOfMessagesNotVisible": str(in_flight),
+            }
+        }
+
+
+def test_samples_every_queue_with_the_current_label(tmp_path):
+    sqs = FakeSqs({"u1": (3, 1), "u2": (0, 2)})
+    sampler = QueueSampler(sqs, {"order-queue": "u1", "payment-queue": "u2"})
+    assert sampler.latest_total() is None
+    sampler.label = "async-ecs"
+    sampler.sample_once()
+    assert sampler.latest_total() == 6
+    assert {(s.queue, s.depth, s.label) for s in sampler.samples} == {
+        ("order-queue", 4, "async-ecs"),
+        ("payment-queue", 2, "async-ecs"),
+    }
+    sampler.write_csv(tmp_path / "q.csv")
+    assert read_samples(tmp_path / "q.csv") == [
+        replace(s, ts=round(s.ts, 3)) for s in sampler.samples
+    ]
+
+
+def test_a_failing_queue_is_counted_not_fatal():
+    sampler = QueueSampler(FakeSqs({"u1": (1, 0)}), {"order-queue": "u1", "gone": "u9"})
+    sampler.sample_once()
+    assert sampler.errors == 1 and len(sampler.samples) == 1
+    assert sampler.latest_total() is None  # an incomplete sample is no answer
+
+
+def test_thread_samples_until_stopped():
+    sampler = QueueSampler(FakeSqs({"u1": (0, 0)}), {"order-queue": "u1"}, interval=0.01)
+    sampler.start()
+    try:
+        eventually(lambda: len(sampler.samples) >= 3, timeout=5, interval=0.01)
+    finally:
+        sampler.stop()
+    assert not sampler._thread.is_alive()
