@@ -6,10 +6,13 @@ VENV     := .venv
 LS_VENV  := .venv-localstack
 PY       := $(VENV)/bin/python
 export STATE_DIR ?= $(CURDIR)/.state
+# local deploys talk to the running platform: its env file holds the endpoints
+STACKS_ENV = set -a; [ ! -f $(STATE_DIR)/env ] || . $(STATE_DIR)/env; set +a;
 
 DEV_INPUTS := requirements-dev.txt constraints/dev.txt shared/pyproject.toml localaws/pyproject.toml \
               services/api/pyproject.toml services/processor/pyproject.toml services/payment_fn/pyproject.toml \
-              cloudformation/pyproject.toml traces/pyproject.toml
+              cloudformation/pyproject.toml traces/pyproject.toml \
+              localaws/lambda_executor/pyproject.toml
 LS_INPUTS  := constraints/localstack.txt localaws/lambda_executor/pyproject.toml
 
 $(VENV)/.installed: $(DEV_INPUTS)
@@ -18,7 +21,8 @@ $(VENV)/.installed: $(DEV_INPUTS)
 $(LS_VENV)/.installed: $(LS_INPUTS)
 	@scripts/install.sh localstack
 
-.PHONY: help install up down status logs env test test-unit lint fmt clean traces
+.PHONY: help install up down status logs env test test-unit lint fmt clean traces templates \
+        validate-stacks package-payment-fn deploy-local deploy-all
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,8 +60,27 @@ fmt: $(VENV)/.installed ## format the code with ruff
 	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
 
 traces: $(VENV)/.installed ## list recent X-Ray traces; ORDER=<id> shows one order's trace (ARGS=--json ...)
-	@set -a; [ -f $(STATE_DIR)/env ] && . $(STATE_DIR)/env; set +a; \
-	$(PY) -m flashsale_traces $(if $(ORDER),--order $(ORDER)) $(ARGS)
+	@$(STACKS_ENV) $(PY) -m flashsale_traces $(if $(ORDER),--order $(ORDER)) $(ARGS)
+
+templates: $(VENV)/.installed ## write every CloudFormation template (JSON) to build/templates
+	@$(PY) -m flashsale_stacks templates --out build/templates
+
+validate-stacks: $(VENV)/.installed ## cfn-lint + IAM least-privilege check of every template
+	@$(PY) -m flashsale_stacks validate
+
+package-payment-fn: $(VENV)/.installed ## build build/payment_fn.zip (deterministic) and print its size
+	@$(PY) scripts/package_payment_fn.py
+
+deploy-local: $(VENV)/.installed ## package payment_fn, deploy data/messaging/payment_fn to the running platform
+	@$(STACKS_ENV) $(PY) -m flashsale_stacks deploy-local
+
+deploy-all: $(VENV)/.installed ## every stack in dependency order (ENV=aws for AWS; needs IMAGE_TAG there)
+	@$(if $(filter aws,$(ENV)),,$(STACKS_ENV)) $(PY) -m flashsale_stacks deploy-all --env $(or $(ENV),local) $(STACK_ARGS)
+
+deploy-payment-fn: package-payment-fn
+
+deploy-%: $(VENV)/.installed ## deploy one stack: make deploy-messaging|deploy-payment-fn|deploy-api ... [ENV=local|aws]
+	@$(if $(filter aws,$(ENV)),,$(STACKS_ENV)) $(PY) -m flashsale_stacks deploy $(subst -,_,$*) --env $(or $(ENV),local) $(STACK_ARGS)
 
 clean: down ## stop everything and remove the runtime state (.state) and both venvs
 	rm -rf $(STATE_DIR) $(VENV) $(LS_VENV)

@@ -121,9 +121,8 @@ def cmd_restart(cfg: PlatformConfig, args: argparse.Namespace) -> int:
     supervisor = Supervisor(cfg)
     component = next(c for c in _components(cfg) if c.name == args.name)
     _print_stopped(supervisor.stop([component]))
-    fresh = next(c for c in _components(cfg) if c.name == args.name)  # new log mark
     try:
-        _report(supervisor.ensure(fresh))
+        _report(supervisor.ensure(component))
     except StartError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -26,6 +26,7 @@ class Step:
     argv: list[str]
     env: dict[str, str]
     timeout: float = 600.0
+    needed: Callable[[], bool] = lambda: True
 
 
 class StepError(RuntimeError):
@@ -34,6 +35,9 @@ class StepError(RuntimeError):
 
 def run_step(cfg: PlatformConfig, step: Step, echo: Callable[[str], None] = print) -> float:
     """Run `step`, its output appended to its log; raise StepError with the log tail on failure."""
+    if not step.needed():
+        echo(f"{step.name}: already done")
+        return 0.0
     log_path = cfg.log_dir / f"{step.name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
@@ -62,17 +66,16 @@ def run_step(cfg: PlatformConfig, step: Step, echo: Callable[[str], None] = prin
     return seconds
 
 
-def _log_mark(path: Path) -> int:
-    return path.stat().st_size if path.exists() else 0
-
-
-def _log_has(path: Path, marker: str, after: int) -> bool:
+def _started_since_last_spawn(path: Path, marker: str) -> bool:
+    """True when `marker` was logged after the last start line `spawn` wrote to the log."""
     try:
         with open(path, "rb") as log:
-            log.seek(after)
-            return marker.encode() in log.read()
+            log.seek(max(path.stat().st_size - 1_000_000, 0))
+            tail = log.read()
     except OSError:
         return False
+    last_start = tail.rfind(b"\n--- ")
+    return marker.encode() in tail[last_start if last_start >= 0 else 0 :]
 
 
 def service_env(cfg: PlatformConfig) -> dict[str, str]:
@@ -123,12 +126,11 @@ def processor(cfg: PlatformConfig) -> Component:
         }
     )
     log_path = cfg.log_dir / "processor.log"
-    mark = _log_mark(log_path)
     return Component(
         name="processor",
         argv=[str(cfg.services_python), "-m", "order_processor", "run"],
         env=env,
-        ready=lambda: _log_has(log_path, "processor started", mark),
+        ready=lambda: _started_since_last_spawn(log_path, "processor started"),
         endpoint=f"polls {env['ENV_NAME']}-order-queue with {concurrency} concurrent payments",
         start_timeout=60,
         stop_grace=40,  # finishes in-flight payments on SIGTERM
@@ -145,5 +147,22 @@ def provisioning_steps(cfg: PlatformConfig) -> list[Step]:
     env = base_env(service_env(cfg))
     return [
         Step("deploy", [py, "-m", "flashsale_stacks", "deploy-local"], env),
-        Step("seed", [py, "-m", "flashsale.catalog", "seed"], env),
+        Step("seed", [py, "-m", "flashsale.catalog"], env, needed=lambda: _catalog_empty(env)),
     ]
+
+
+def _catalog_empty(env: dict[str, str]) -> bool:
+    """Seed only an empty catalog: a second `up` must not reset stock that was sold."""
+    import boto3
+
+    from flashsale.settings import Settings
+
+    table = Settings.from_env(env).products_table
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    return not ddb.scan(TableName=table, Limit=1, Select="COUNT")["Count"]
