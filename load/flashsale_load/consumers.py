@@ -2,8 +2,8 @@
 concurrency and payment latency, and put back as they were afterwards.
 
 - ecs: the processor, stopped and started through the launcher (`python -m localaws stop|start
-  processor`), which starts it with the caller's environment. Its concurrent payments are
-  min(PROCESSOR_CONCURRENCY, PAYMENT_CONCURRENCY): both are set.
+  processor`), which starts it with the caller's environment: PROCESSOR_CONCURRENCY,
+  PROCESSOR_PAYMENT_CONCURRENCY (its gateway's payment slots) and PAYMENT_LATENCY_SECONDS.
 - lambda: the payment function, paused by disabling its SQS event source mapping; concurrency
   and latency are set in the function's environment (PAYMENT_CONCURRENCY, PAYMENT_LATENCY_SECONDS).
 """
@@ -15,12 +15,27 @@ from typing import Protocol
 from flashsale_load import machine, platform
 from flashsale_load.platform import PROCESSOR, Stack
 
-TUNED = ("PROCESSOR_CONCURRENCY", "PAYMENT_CONCURRENCY", "PAYMENT_LATENCY_SECONDS")
+#: the launcher's variables for the processor -> the variable the running processor shows
+LAUNCHER_KEYS = {
+    "PROCESSOR_CONCURRENCY": "PROCESSOR_CONCURRENCY",
+    "PROCESSOR_PAYMENT_CONCURRENCY": "PAYMENT_CONCURRENCY",
+    "PAYMENT_LATENCY_SECONDS": "PAYMENT_LATENCY_SECONDS",
+}
 
 
-def tuning_env(concurrency: int, latency_s: float) -> dict[str, str]:
+def processor_env(concurrency: int, latency_s: float) -> dict[str, str]:
+    """What the launcher needs to start the processor with `concurrency` payments of
+    `latency_s` seconds."""
     return {
         "PROCESSOR_CONCURRENCY": str(concurrency),
+        "PROCESSOR_PAYMENT_CONCURRENCY": str(concurrency),
+        "PAYMENT_LATENCY_SECONDS": f"{latency_s:g}",
+    }
+
+
+def function_env(original: dict[str, str], concurrency: int, latency_s: float) -> dict[str, str]:
+    return {
+        **original,
         "PAYMENT_CONCURRENCY": str(concurrency),
         "PAYMENT_LATENCY_SECONDS": f"{latency_s:g}",
     }
@@ -51,21 +66,27 @@ class EcsConsumer:
         if self._original is None:
             pid = machine.pid_records(self.stack.run_dir).get(PROCESSOR)
             environ = machine.process_environ(pid) if pid else {}
-            self._original = {key: environ[key] for key in TUNED if key in environ}
+            self._original = {
+                launcher_key: environ[seen]
+                for launcher_key, seen in LAUNCHER_KEYS.items()
+                if seen in environ
+            }
 
     def pause(self) -> None:
         self._capture()
         platform.launcher("stop", PROCESSOR)
 
     def resume(self, concurrency: int, latency_s: float) -> None:
-        platform.launcher("start", PROCESSOR, tuning_env(concurrency, latency_s))
+        platform.launcher(
+            "start", PROCESSOR, processor_env(concurrency, latency_s), unset=LAUNCHER_KEYS
+        )
 
     def restore(self) -> None:
         """Restart the processor with the settings it had before the first pause."""
         if self._original is None:
             return
         platform.launcher("stop", PROCESSOR)
-        platform.launcher("start", PROCESSOR, self._original, unset=TUNED)
+        platform.launcher("start", PROCESSOR, self._original, unset=LAUNCHER_KEYS)
 
 
 class LambdaConsumer:
@@ -84,9 +105,8 @@ class LambdaConsumer:
 
     def resume(self, concurrency: int, latency_s: float) -> None:
         assert self._original is not None, "pause() first"
-        tuned = tuning_env(concurrency, latency_s)
-        del tuned["PROCESSOR_CONCURRENCY"]
-        platform.set_function_env(self.stack, {**self._original, **tuned})
+        tuned = function_env(self._original, concurrency, latency_s)
+        platform.set_function_env(self.stack, tuned)
         platform.set_mapping_enabled(self.stack, True)
 
     def restore(self) -> None:

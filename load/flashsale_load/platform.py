@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -64,6 +64,11 @@ class Stack:
         names["payment-queue"] = self.settings.payment_queue_url
         return {name: url for name, url in names.items() if url}
 
+    def queue_arn(self, short: str) -> str:
+        name = self.queues[short].rstrip("/").rsplit("/", 1)[-1]
+        account = self.settings.account_id or "000000000000"
+        return f"arn:aws:sqs:{self.settings.region}:{account}:{name}"
+
     @property
     def function_name(self) -> str:
         return f"{self.settings.env_name}-payment-fn"
@@ -87,7 +92,7 @@ def launcher(
     command: str,
     name: str,
     env: Mapping[str, str] | None = None,
-    unset: Sequence[str] = (),
+    unset: Iterable[str] = (),
 ) -> None:
     """`python -m localaws <command> <name>` (start | stop). The launcher starts a component
     with the caller's environment: `env` is added to it, `unset` names are left out first."""
@@ -139,13 +144,9 @@ def payment_mapping(stack: Stack) -> dict[str, Any] | None:
     """The event source mapping feeding the payment Lambda from the payment queue."""
     mappings = stack.lambda_.list_event_source_mappings(FunctionName=stack.function_name)
     for mapping in mappings.get("EventSourceMappings", []):
-        if mapping.get("EventSourceArn", "").endswith(":" + _queue_name(stack, "payment-queue")):
+        if mapping.get("EventSourceArn") == stack.queue_arn("payment-queue"):
             return mapping
     return None
-
-
-def _queue_name(stack: Stack, short: str) -> str:
-    return stack.queues[short].rstrip("/").rsplit("/", 1)[-1]
 
 
 def set_mapping_enabled(stack: Stack, enabled: bool, timeout: float = 60) -> None:
