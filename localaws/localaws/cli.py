@@ -104,11 +104,13 @@ def cmd_down(cfg: PlatformConfig, args: argparse.Namespace) -> int:
     supervisor = Supervisor(cfg)
     if mode == "docker":
         platform = {c.name for c in platform_components(cfg)}
-        _print_stopped(supervisor.stop([c for c in components if c.name not in platform]))
+        stopped = supervisor.stop([c for c in components if c.name not in platform])
         compose.compose(cfg, "down")
     else:
-        _print_stopped(supervisor.stop(components))
-    left = supervisor.leftovers(components)
+        stopped = supervisor.stop(components)
+    _print_stopped(stopped)
+    names = {name for name, _ in stopped}
+    left = supervisor.leftovers(c for c in components if c.name in names)
     if left:
         print(f"error: still listening after stop: {', '.join(left)}", file=sys.stderr)
         return 1

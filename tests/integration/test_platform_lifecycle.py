@@ -15,7 +15,7 @@ from pathlib import Path
 from localaws import health, processes
 from localaws.config import PlatformConfig
 
-PORTS = {"LOCALSTACK_PORT": 4766, "MOTO_PORT": 4767, "XRAY_DAEMON_PORT": 2766}
+PORTS = {"LOCALSTACK_PORT": 4766, "MOTO_PORT": 4767, "XRAY_DAEMON_PORT": 2766, "API_PORT": 8766}
 
 
 def free(port: int) -> bool:
