@@ -106,6 +106,22 @@ def test_tracing_is_a_no_op_when_disabled(monkeypatch):
     assert double(4) == 8
 
 
+@pytest.fixture
+def xray_sdk_on(monkeypatch):
+    """Other suites (Powertools with tracing off) may have switched the SDK off process-wide."""
+    from aws_xray_sdk import global_sdk_config
+    from aws_xray_sdk.core import xray_recorder
+
+    monkeypatch.delenv("AWS_XRAY_SDK_ENABLED", raising=False)
+    was_enabled = global_sdk_config.sdk_enabled()
+    service, missing = xray_recorder.service, xray_recorder.context.context_missing
+    global_sdk_config.set_sdk_enabled(True)
+    yield
+    global_sdk_config.set_sdk_enabled(was_enabled)
+    xray_recorder.configure(service=service, context_missing=missing)
+
+
+@pytest.mark.usefixtures("xray_sdk_on")
 def test_tracing_records_segments_when_enabled(monkeypatch):
     from aws_xray_sdk.core import xray_recorder
 
