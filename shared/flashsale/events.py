@@ -117,10 +117,13 @@ def decode(body: str | bytes) -> OrderPlaced:
     for raw in raw_items:
         if not isinstance(raw, dict):
             raise InvalidEvent("items must be objects")
+        quantity = _require(raw, "quantity", int)
+        if quantity < 1:
+            raise InvalidEvent("item quantity must be positive")
         items.append(
             OrderItem(
                 product_id=_require(raw, "product_id", int),
-                quantity=_require(raw, "quantity", int),
+                quantity=quantity,
                 unit_price=_decimal(raw.get("unit_price"), "unit_price"),
             )
         )

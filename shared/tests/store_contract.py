@@ -108,6 +108,10 @@ class OrderStoreContract:
     def test_transition_of_missing_order_is_false(self, orders):
         assert not orders.transition("missing", {OrderStatus.PENDING}, OrderStatus.PROCESSING)
 
+    def test_transition_sets_only_transition_fields(self, orders):
+        with pytest.raises(ValueError):
+            orders.transition("x", {OrderStatus.PENDING}, OrderStatus.PROCESSING, total=1)
+
     def test_backward_transition_is_refused(self, orders):
         with pytest.raises(InvalidTransition):
             orders.transition("any", {OrderStatus.COMPLETED}, OrderStatus.PENDING)

@@ -57,6 +57,7 @@ def _tamper(**changes):
         _tamper(data__customer_id="9"),
         _tamper(data__items=[]),
         _tamper(data__items=[{"product_id": 1, "quantity": True, "unit_price": "1"}]),
+        _tamper(data__items=[{"product_id": 1, "quantity": 0, "unit_price": "1"}]),
         _tamper(data__total="abc"),
         _tamper(data__total="NaN"),
         _tamper(data__route="carrier-pigeon"),

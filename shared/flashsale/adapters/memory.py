@@ -17,6 +17,7 @@ from flashsale.domain.model import (
     Product,
     UnknownProduct,
     check_transition,
+    check_transition_fields,
     utc_now,
 )
 from flashsale.events import OrderPlaced, encode
@@ -114,6 +115,7 @@ class InMemoryOrderStore:
         self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
     ) -> bool:
         check_transition(allowed_from, to)
+        check_transition_fields(fields)
         with self._lock:
             order = self._orders.get(order_id)
             if order is None or order.status not in allowed_from:

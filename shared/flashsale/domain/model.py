@@ -58,6 +58,18 @@ def check_transition(allowed_from: set[OrderStatus] | frozenset[OrderStatus], to
             raise InvalidTransition(f"{current} -> {to} is not an allowed transition")
 
 
+#: Order fields a status transition may set besides status/updated_at.
+TRANSITION_FIELDS = frozenset(
+    {"processing_at", "completed_at", "failed_at", "failure_reason", "payment_id"}
+)
+
+
+def check_transition_fields(fields: dict[str, object]) -> None:
+    unknown = set(fields) - TRANSITION_FIELDS
+    if unknown:
+        raise ValueError(f"a transition cannot set {sorted(unknown)}")
+
+
 def utc_now() -> str:
     """ISO-8601 UTC timestamp with milliseconds, e.g. 2026-01-31T12:00:00.123Z."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
