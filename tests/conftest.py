@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import boto3
 import pytest
@@ -20,15 +19,6 @@ from localaws.config import PlatformConfig
 
 CFG = PlatformConfig.from_env()
 LOCAL_ENV = {**CFG.client_env(), **envfile.read(CFG.env_file)}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        parts = Path(str(item.fspath)).parts
-        if "integration" in parts:
-            item.add_marker(pytest.mark.integration)
-        if "e2e" in parts:
-            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

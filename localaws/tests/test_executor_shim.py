@@ -423,7 +423,7 @@ def test_an_unexpected_exit_is_reported(start_shim):
     shim_.send({"code": 3}, request_id="r1")
     assert exited.wait(10)
     assert exits == [(shim_.process, 3)]
-    assert "START RequestId: r1" in shim_.process.output()
+    # what the handler wrote just before os._exit may or may not have been echoed: not asserted
 
 
 def test_the_group_dies_with_its_parent(fake, code_dir):
