@@ -86,6 +86,7 @@ def gateway(settings: Settings) -> SimulatedPaymentGateway:
         concurrency=max(1, settings.payment_concurrency),
         decline_rate=settings.payment_decline_rate,
         error_rate=settings.payment_error_rate,
+        decline_customer_ids=settings.payment_decline_customer_ids,
         rng=random.Random(),
     )
 

@@ -1,5 +1,8 @@
 """A simulated payment gateway: slow (3 s by default), a limited number of concurrent payments,
-injectable declines and transient errors, idempotent on order_id like a real idempotency key."""
+injectable declines and transient errors, idempotent on order_id like a real idempotency key.
+
+Like a payment sandbox's test cards, `decline_customer_ids` names customers whose charges are
+always declined, so a test can decline one chosen order while the decline rate stays 0."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -23,6 +26,7 @@ class SimulatedPaymentGateway:
         concurrency: int = 1,
         decline_rate: float = 0.0,
         error_rate: float = 0.0,
+        decline_customer_ids: Collection[int] = (),
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -33,6 +37,7 @@ class SimulatedPaymentGateway:
         self.concurrency = concurrency
         self.decline_rate = decline_rate
         self.error_rate = error_rate
+        self.decline_customer_ids = frozenset(decline_customer_ids)
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._sleep = sleep
@@ -56,7 +61,9 @@ class SimulatedPaymentGateway:
                     error_draw, decline_draw = self._rng.random(), self._rng.random()
                 if error_draw < self.error_rate:
                     raise GatewayError(f"simulated gateway error for order {order_id}")
-                declined = decline_draw < self.decline_rate
+                declined = (
+                    customer_id in self.decline_customer_ids or decline_draw < self.decline_rate
+                )
                 status = ChargeStatus.DECLINED if declined else ChargeStatus.APPROVED
                 entry = LedgerEntry(
                     order_id=order_id,

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 LOCAL_ENV = "local"
 LOCAL_ACCOUNT_ID = "000000000000"
 LOCAL_ADMIN_API_KEY = "local-admin-key"
+#: The local stack's "test card": this customer's charges are always declined (e2e tests, demos).
+LOCAL_DECLINE_CUSTOMER_ID = 4_000_000_002
+#: PAYMENT_DECLINE_CUSTOMER_IDS=none turns the local default off.
+_NONE = "none"
 
 # botocore's AWS_ENDPOINT_URL_<SERVICE> suffix for the client names whose service id differs.
 _ENDPOINT_SUFFIX = {
@@ -42,6 +46,25 @@ def _str(environ: Mapping[str, str], name: str) -> str | None:
     return raw or None
 
 
+def _int_set(environ: Mapping[str, str], name: str, default: frozenset[int]) -> frozenset[int]:
+    """A comma-separated list of integers; unset or empty -> `default`, `none` -> empty."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() == _NONE:
+        return frozenset()
+    values = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            values.add(int(part))
+        except ValueError:
+            raise ValueError(f"{name}: {part!r} is not an integer") from None
+    return frozenset(values)
+
+
 @dataclass(frozen=True)
 class Settings:
     env_name: str = LOCAL_ENV
@@ -61,6 +84,8 @@ class Settings:
     payment_concurrency: int = 1
     payment_decline_rate: float = 0.0
     payment_error_rate: float = 0.0
+    #: customers whose charges the simulated gateway always declines (like a sandbox's test cards)
+    payment_decline_customer_ids: frozenset[int] = frozenset()
     processor_concurrency: int = 10
     admin_api_key: str | None = None
     xray_enabled: bool = False
@@ -105,6 +130,9 @@ class Settings:
         admin_key = _str(env, "ADMIN_API_KEY")
         if admin_key is None and env_name == LOCAL_ENV:
             admin_key = LOCAL_ADMIN_API_KEY
+        local_declines = (
+            frozenset({LOCAL_DECLINE_CUSTOMER_ID}) if env_name == LOCAL_ENV else frozenset()
+        )
         return cls(
             env_name=env_name,
             region=region,
@@ -124,6 +152,9 @@ class Settings:
             payment_concurrency=_int(env, "PAYMENT_CONCURRENCY", 1),
             payment_decline_rate=_float(env, "PAYMENT_DECLINE_RATE", 0.0),
             payment_error_rate=_float(env, "PAYMENT_ERROR_RATE", 0.0),
+            payment_decline_customer_ids=_int_set(
+                env, "PAYMENT_DECLINE_CUSTOMER_IDS", local_declines
+            ),
             processor_concurrency=_int(env, "PROCESSOR_CONCURRENCY", 10),
             admin_api_key=admin_key,
             xray_enabled=_bool(env.get("AWS_XRAY_SDK_ENABLED"), False),
