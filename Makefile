@@ -22,7 +22,7 @@ $(LS_VENV)/.installed: $(LS_INPUTS)
 	@scripts/install.sh localstack
 
 .PHONY: help install up down status logs env test test-unit lint fmt clean traces templates \
-        validate-stacks package-payment-fn deploy-local deploy-all
+        validate-stacks package-payment-fn deploy-local deploy-all redrive
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -61,6 +61,9 @@ fmt: $(VENV)/.installed ## format the code with ruff
 
 traces: $(VENV)/.installed ## list recent X-Ray traces; ORDER=<id> shows one order's trace (ARGS=--json ...)
 	@$(STACKS_ENV) $(PY) -m flashsale_traces $(if $(ORDER),--order $(ORDER)) $(ARGS)
+
+redrive: $(VENV)/.installed ## move dead-lettered orders back to their queue (QUEUE=order|payment)
+	@$(STACKS_ENV) $(PY) -m order_processor redrive --queue $(or $(QUEUE),order)
 
 templates: $(VENV)/.installed ## write every CloudFormation template (JSON) to build/templates
 	@$(PY) -m flashsale_stacks templates --out build/templates

@@ -36,8 +36,14 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--stop-timeout", type=float, help="seconds to finish in-flight payments")
 
     move = commands.add_parser("redrive", help="move dead-lettered messages back to the queue")
-    move.add_argument("--queue-url", help="destination; default: the order queue")
-    move.add_argument("--dlq-url", help="source; default: the order DLQ")
+    move.add_argument(
+        "--queue",
+        choices=["order", "payment"],
+        default="order",
+        help="which pipeline queue: the processor's (order) or the Lambda's (payment)",
+    )
+    move.add_argument("--queue-url", help="destination; default: the --queue queue")
+    move.add_argument("--dlq-url", help="source; default: the --queue queue's DLQ")
     move.add_argument("--max", type=int, dest="max_messages", help="move at most N (copying)")
     move.add_argument(
         "--copy", action="store_true", help="receive/send/delete instead of a message move task"
@@ -70,8 +76,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def move(args: argparse.Namespace, settings: Settings) -> int:
     config = ProcessorConfig.from_settings(settings)
     client = aws.client("sqs", settings)
-    source = args.queue_url or SqsQueue.resolve(client, config.queue_url, config.queue_name).url
-    dlq = args.dlq_url or SqsQueue.resolve(client, config.dlq_url, config.dlq_name).url
+    if args.queue == "payment":
+        queue_url, queue_name = settings.payment_queue_url, f"{settings.env_name}-payment-queue"
+        dlq_url, dlq_name = settings.payment_dlq_url, f"{settings.env_name}-payment-dlq"
+    else:
+        queue_url, queue_name = config.queue_url, config.queue_name
+        dlq_url, dlq_name = config.dlq_url, config.dlq_name
+    source = args.queue_url or SqsQueue.resolve(client, queue_url, queue_name).url
+    dlq = args.dlq_url or SqsQueue.resolve(client, dlq_url, dlq_name).url
     result = redrive(
         client, dlq, source, use_move_task=not args.copy, max_messages=args.max_messages
     )
