@@ -90,7 +90,10 @@ class PhaseSummary:
     completed_in_window: int
     completed_after_window: int
     failed: int
+    #: known to the API but not completed or failed when the wait ended
     unfinished: int
+    #: accepted, then unknown to the API (GET /orders/<id> did not find it)
+    lost: int
     completion_avg_s: float | None
     completion_p50_s: float | None
     completion_p99_s: float | None
@@ -142,7 +145,8 @@ def summarize_phase(
         completed_in_window=len(in_window),
         completed_after_window=len(completed) - len(in_window),
         failed=sum(1 for record in finals if record.status == "failed"),
-        unfinished=len(known) - sum(1 for record in finals if record.is_terminal),
+        unfinished=sum(1 for record in finals if not record.is_terminal),
+        lost=len(known) - len(finals),
         completion_avg_s=mean(times),
         completion_p50_s=percentile(times, 0.50),
         completion_p99_s=percentile(times, 0.99),

@@ -35,6 +35,7 @@ from flashsale_load.sampler import QueueSampler, read_samples
 ORDERS_LOG = "orders.csv"
 ORDERS_FINAL = "orders_final.csv"
 QUEUE_SAMPLES = "queue_depth.csv"
+SETTINGS = "settings.json"
 
 
 def run_phase(name: str, out_dir: Path, settings: CompareSettings, sampler: QueueSampler) -> None:
@@ -137,6 +138,11 @@ def write_report(out_dir: Path, phases: Sequence[str], run_settings: dict, stack
         "Queue depth is ApproximateNumberOfMessages + ApproximateNumberOfMessagesNotVisible, "
         "sampled every second.",
     ]
+    if any(summary.lost for summary in summaries):
+        notes.append(
+            "Lost orders were accepted, then unknown to the API: the platform's data was reset "
+            "during the run (moto keeps it in memory; a restart of `make up` empties it)."
+        )
     if not series["depths"] or not any(series["depths"].values()):
         notes.append("No queue depth samples were taken: the queues did not answer.")
     text = report.compare_report(
@@ -176,9 +182,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenario": "flash (FastHttpUser, 0.1-0.5 s between orders)",
     }
     if args.report_only:
+        saved = args.report_only / SETTINGS
+        if saved.exists():
+            recorded = json.loads(saved.read_text())
+            run_settings, stack_env = recorded["run"], recorded["stack"]
         print(write_report(args.report_only, args.phases, run_settings, stack_env))
         return 0
     out_dir = scenarios.run_dir(config.results_dir(), "compare")
+    (out_dir / SETTINGS).write_text(json.dumps({"run": run_settings, "stack": stack_env}))
     print(f"comparing {', '.join(args.phases)}: results in {out_dir}", flush=True)
     sampler = QueueSampler(stack.sqs, stack.queues, settings.sample_interval_s).start()
     try:

@@ -80,6 +80,7 @@ def test_summary_of_a_phase():
         1,
         1,
     )
+    assert s.lost == 0
     assert s.completion_avg_s == pytest.approx(7.0)
     assert s.completion_p50_s == 6 and s.completion_p99_s == 12
     assert s.response_avg_ms == 33.0 and s.response_p99_ms == 90.0
@@ -92,7 +93,7 @@ def test_summary_of_a_phase():
 def test_summary_counts_an_order_the_api_lost_as_unfinished():
     log = OrdersLog(T0, T0 + 1, [AcceptedOrder("x", "sync", T0, 200)])
     s = summarize_phase("sync", log, {"x": None}, None)
-    assert s.accepted == 1 and s.unfinished == 1 and s.completed == 0
+    assert s.accepted == 1 and s.lost == 1 and s.unfinished == 0 and s.completed == 0
     assert s.requests == 1 and s.drain_s is None
 
 
