@@ -61,6 +61,7 @@ class EcsConsumer:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self._original: dict[str, str] | None = None
+        self._changed = False
 
     def _capture(self) -> None:
         if self._original is None:
@@ -75,6 +76,7 @@ class EcsConsumer:
     def pause(self) -> None:
         self._capture()
         platform.launcher("stop", PROCESSOR)
+        self._changed = True
 
     def resume(self, concurrency: int, latency_s: float) -> None:
         platform.launcher(
@@ -83,7 +85,7 @@ class EcsConsumer:
 
     def restore(self) -> None:
         """Restart the processor with the settings it had before the first pause."""
-        if self._original is None:
+        if not self._changed or self._original is None:
             return
         platform.launcher("stop", PROCESSOR)
         platform.launcher("start", PROCESSOR, self._original, unset=LAUNCHER_KEYS)
@@ -97,10 +99,12 @@ class LambdaConsumer:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self._original: dict[str, str] | None = None
+        self._changed = False
 
     def pause(self) -> None:
         if self._original is None:
             self._original = platform.function_env(self.stack)
+        self._changed = True
         platform.set_mapping_enabled(self.stack, False)
 
     def resume(self, concurrency: int, latency_s: float) -> None:
@@ -110,7 +114,7 @@ class LambdaConsumer:
         platform.set_mapping_enabled(self.stack, True)
 
     def restore(self) -> None:
-        if self._original is None:
+        if not self._changed or self._original is None:
             return
         platform.set_function_env(self.stack, self._original)
         platform.set_mapping_enabled(self.stack, True)

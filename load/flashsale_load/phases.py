@@ -61,17 +61,18 @@ def order_body(rng: random.Random) -> dict[str, Any]:
     }
 
 
+#: words of the default catalog (flashsale.catalog): names, categories, descriptions
 SEARCH_TERMS: tuple[str, ...] = (
-    "phone",
-    "laptop",
-    "shoe",
-    "camera",
-    "book",
-    "watch",
     "headphones",
-    "shirt",
-    "Product",
-    "pro",
+    "novel",
+    "jacket",
+    "lamp",
+    "yoga",
+    "puzzle",
+    "coffee",
+    "wireless",
+    "premium",
+    "electronics",
 )
 
 

@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import ScalarFormatter
 
 Series = Sequence[tuple[float, float]]
 
@@ -100,6 +101,8 @@ def scaling_chart(
             ax.plot(xs, ys, "o-", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(ScalarFormatter())
     ax.set_xlabel("concurrent payments")
     ax.set_ylabel("orders drained per second")
     ax.set_title(title)

@@ -2,7 +2,8 @@
 
 The processing path comes from `--phase` (or LOAD_PHASE): sync, async-ecs or async-lambda.
 `--orders-log PATH` (or LOAD_ORDERS_LOG) records every accepted order id for the reports.
-FastHttpUser keeps the generator's own CPU cost low (see DESIGN.md, Measures).
+FastHttpUser keeps the generator's own CPU cost low (about 5x cheaper per request than
+HttpUser).
 """
 
 from __future__ import annotations

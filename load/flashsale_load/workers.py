@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from flashsale_load import config, machine, plots, proc, scenarios
+from flashsale_load import config, machine, platform, plots, proc, scenarios
 from flashsale_load.analysis import OrderRecord
 from flashsale_load.backlog import place_orders
 from flashsale_load.config import WorkersSettings
@@ -61,7 +61,23 @@ def drain_step(
     return drain_result(target.name, concurrency, latency_s, resumed, records), records
 
 
-def render(results: Sequence[DrainResult], settings: WorkersSettings, chart: str) -> str:
+def lambda_note(stack: Stack) -> str:
+    mapping = platform.payment_mapping(stack) or {}
+    batch = mapping.get("BatchSize", "?")
+    return (
+        f"lambda: the event source mapping hands batches of up to {batch} messages to one "
+        "invocation, which pays them PAYMENT_CONCURRENCY at a time; community LocalStack polls "
+        "with one poller and invokes one batch at a time, so at most "
+        f"{batch} payments run together locally whatever the concurrency asked."
+    )
+
+
+def render(
+    results: Sequence[DrainResult],
+    settings: WorkersSettings,
+    chart: str,
+    notes: Sequence[str] = (),
+) -> str:
     rows = [
         [
             r.consumer,
@@ -109,9 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     out_dir = scenarios.run_dir(config.results_dir(), "workers")
     print(f"worker scaling: results in {out_dir}", flush=True)
     results: list[DrainResult] = []
+    notes: list[str] = []
     failed = False
     for name in settings.targets:
         target = consumer(name, stack)
+        if name == "lambda":
+            notes.append(lambda_note(stack))
         if not wait_queue_empty(stack, target.queue, settings.step_timeout_s):
             print(f"{name}: {target.queue} is not empty, results include older orders")
         try:
@@ -152,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out_dir / "workers.png",
         f"Drain rate vs concurrency (latency {settings.latency_s:g} s)",
     )
-    (out_dir / "workers.md").write_text(render(results, settings, chart.name))
+    (out_dir / "workers.md").write_text(render(results, settings, chart.name, notes))
     (out_dir / "workers.json").write_text(
         json.dumps(
             {"settings": settings.__dict__, "results": [r.as_dict() for r in results]}, indent=2
