@@ -127,6 +127,7 @@ class BenchSettings:
     drain_latency_s: float = 0.2
     drain_concurrency: int = 20
     drain_timeout_s: float = 300.0
+    drain_consumer: str = "ecs"
     warm_invokes: int = 5
 
     @classmethod
@@ -141,5 +142,6 @@ class BenchSettings:
             drain_latency_s=_float(env, "BENCH_LATENCY", cls.drain_latency_s),
             drain_concurrency=_int(env, "BENCH_CONCURRENCY", cls.drain_concurrency),
             drain_timeout_s=_float(env, "BENCH_DRAIN_TIMEOUT", cls.drain_timeout_s),
+            drain_consumer=_str(env, "BENCH_CONSUMER", cls.drain_consumer),
             warm_invokes=_int(env, "BENCH_WARM_INVOKES", cls.warm_invokes),
         )

@@ -1,8 +1,9 @@
 """The two consumers of the order backlog, paused while a backlog builds up, resumed with a given
 concurrency and payment latency, and put back as they were afterwards.
 
-- ecs: the processor, stopped and started through the launcher (`python -m localaws stop|start
-  processor`), which starts it with the caller's environment: PROCESSOR_CONCURRENCY,
+- ecs: the processor, stopped and started again through the launcher (`python -m localaws stop
+  processor`, `python -m localaws restart processor`), which starts it with the caller's
+  environment: PROCESSOR_CONCURRENCY,
   PROCESSOR_PAYMENT_CONCURRENCY (its gateway's payment slots) and PAYMENT_LATENCY_SECONDS.
 - lambda: the payment function, paused by disabling its SQS event source mapping; concurrency
   and latency are set in the function's environment (PAYMENT_CONCURRENCY, PAYMENT_LATENCY_SECONDS).
@@ -80,15 +81,14 @@ class EcsConsumer:
 
     def resume(self, concurrency: int, latency_s: float) -> None:
         platform.launcher(
-            "start", PROCESSOR, processor_env(concurrency, latency_s), unset=LAUNCHER_KEYS
+            "restart", PROCESSOR, processor_env(concurrency, latency_s), unset=LAUNCHER_KEYS
         )
 
     def restore(self) -> None:
         """Restart the processor with the settings it had before the first pause."""
         if not self._changed or self._original is None:
             return
-        platform.launcher("stop", PROCESSOR)
-        platform.launcher("start", PROCESSOR, self._original, unset=LAUNCHER_KEYS)
+        platform.launcher("restart", PROCESSOR, self._original, unset=LAUNCHER_KEYS)
 
 
 class LambdaConsumer:

@@ -94,7 +94,7 @@ def launcher(
     env: Mapping[str, str] | None = None,
     unset: Iterable[str] = (),
 ) -> None:
-    """`python -m localaws <command> <name>` (start | stop). The launcher starts a component
+    """`python -m localaws <command> <name>` (stop | restart). The launcher starts a component
     with the caller's environment: `env` is added to it, `unset` names are left out first."""
     environ = {key: value for key, value in os.environ.items() if key not in set(unset)}
     result = subprocess.run(

@@ -6,9 +6,10 @@ stack, bounded in time; prints the figures and writes bench.json under results/.
    settings, started here on BENCH_BARE_PORT -> `acceptance ratio: X.XX`.
    The acceptance orders are benchmark traffic: their queued messages are purged afterwards
    (those orders stay pending).
-2. draining: the processor stopped, a backlog placed, the processor started with a short latency
+2. draining: the consumer (BENCH_CONSUMER: ecs, the processor, or lambda) paused, a backlog
+   placed, the consumer resumed with a short latency
    -> `drain ratio: X.XX` against concurrency / latency; the ledger must hold one charge per
-   order; the processor is restarted with its own settings afterwards.
+   order; the consumer is put back as it was afterwards.
 3. payment_fn cold start: module init in a fresh interpreter; first and warm invoke latency.
 4. RSS of the API, the processor and the Lambda process at the end.
 
@@ -32,7 +33,7 @@ import requests
 from flashsale_load import config, machine, proc, scenarios
 from flashsale_load.bench import acceptance, coldstart, rss
 from flashsale_load.config import BenchSettings
-from flashsale_load.consumers import EcsConsumer
+from flashsale_load.consumers import consumer
 from flashsale_load.drain import ledger_check
 from flashsale_load.ledger import count_charges
 from flashsale_load.platform import Stack
@@ -102,18 +103,18 @@ def discard_backlog(stack: Stack, queue: str) -> int:
 
 
 def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
-    processor = EcsConsumer(stack)
+    target = consumer(s.drain_consumer, stack)
     print(
-        f"drain: backlog {s.drain_backlog}, concurrency {s.drain_concurrency}, "
+        f"drain ({target.name}): backlog {s.drain_backlog}, concurrency {s.drain_concurrency}, "
         f"latency {s.drain_latency_s:g} s",
         flush=True,
     )
     try:
-        processor.pause()
-        discard_backlog(stack, processor.queue)
+        target.pause()
+        discard_backlog(stack, target.queue)
         result, records = drain_step(
             stack,
-            processor,
+            target,
             s.drain_concurrency,
             s.drain_backlog,
             s.drain_latency_s,
@@ -121,7 +122,7 @@ def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
             out,
         )
     finally:
-        processor.restore()
+        target.restore()
     check = ledger_check(count_charges(stack.dynamodb, stack.settings.payments_table, records))
     print(
         f"drained {result.finished}/{result.backlog} in {result.steady_s or 0:.1f} s: "
@@ -170,6 +171,8 @@ def bench_coldstart(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]
 
 
 def bench_rss(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
+    if not rss.lambda_pids(stack.function_name):
+        coldstart.invoke_probe(stack)  # a configuration change retired the runtime process
     report = rss.stack_rss(stack.run_dir, stack.function_name)
     for name, per_pid in report.items():
         shown = ", ".join(f"pid {pid}: {mib} MiB" for pid, mib in per_pid.items()) or "not found"

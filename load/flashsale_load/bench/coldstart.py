@@ -92,7 +92,8 @@ class InvokeTimes:
         return self.cold_ms - warm if warm is not None else None
 
 
-def _invoke_ms(stack: Stack) -> tuple[float, str | None]:
+def invoke_probe(stack: Stack) -> tuple[float, str | None]:
+    """Invoke the function once with the probe event: (milliseconds, FunctionError or None)."""
     payload = json.dumps(probe_event(stack.queue_arn("payment-queue"))).encode()
     t0 = time.perf_counter()
     response = stack.lambda_.invoke(FunctionName=stack.function_name, Payload=payload)
@@ -106,10 +107,10 @@ def invoke_times(stack: Stack, warm_invokes: int) -> InvokeTimes:
     original = platform.function_env(stack)
     platform.set_function_env(stack, {**original, NONCE: uuid.uuid4().hex})
     try:
-        cold_ms, error = _invoke_ms(stack)
+        cold_ms, error = invoke_probe(stack)
         times = InvokeTimes(cold_ms, function_error=error)
         for _ in range(warm_invokes):
-            ms, error = _invoke_ms(stack)
+            ms, error = invoke_probe(stack)
             times.warm_ms.append(ms)
             times.function_error = times.function_error or error
         return times
