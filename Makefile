@@ -12,7 +12,7 @@ STACKS_ENV = set -a; [ ! -f $(STATE_DIR)/env ] || . $(STATE_DIR)/env; set +a;
 DEV_INPUTS := requirements-dev.txt constraints/dev.txt shared/pyproject.toml localaws/pyproject.toml \
               services/api/pyproject.toml services/processor/pyproject.toml services/payment_fn/pyproject.toml \
               cloudformation/pyproject.toml traces/pyproject.toml \
-              localaws/lambda_executor/pyproject.toml
+              localaws/lambda_executor/pyproject.toml load/pyproject.toml
 LS_INPUTS  := constraints/localstack.txt localaws/lambda_executor/pyproject.toml
 
 $(VENV)/.installed: $(DEV_INPUTS)
@@ -22,7 +22,8 @@ $(LS_VENV)/.installed: $(LS_INPUTS)
 	@scripts/install.sh localstack
 
 .PHONY: help install up down status logs env test test-unit lint fmt clean traces templates \
-        validate-stacks package-payment-fn deploy-local deploy-all redrive
+        validate-stacks package-payment-fn deploy-local deploy-all redrive \
+        load-normal load-flash load-spike load-browse load-compare load-workers bench cost
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,6 +65,33 @@ traces: $(VENV)/.installed ## list recent X-Ray traces; ORDER=<id> shows one ord
 
 redrive: $(VENV)/.installed ## move dead-lettered orders back to their queue (QUEUE=order|payment)
 	@$(STACKS_ENV) $(PY) -m order_processor redrive --queue $(or $(QUEUE),order)
+
+PHASE    ?= async-ecs
+RUN_TIME ?= 60s
+
+load-normal: $(VENV)/.installed ## normal load, 5 users, headless (PHASE=sync|async-ecs|async-lambda RUN_TIME=60s)
+	@$(STACKS_ENV) $(PY) -m flashsale_load.run normal --phase $(PHASE) --run-time $(RUN_TIME)
+
+load-flash: $(VENV)/.installed ## flash sale, 20 users, headless (PHASE=... RUN_TIME=60s)
+	@$(STACKS_ENV) $(PY) -m flashsale_load.run flash --phase $(PHASE) --run-time $(RUN_TIME)
+
+load-spike: $(VENV)/.installed ## spike shape: quiet, 300 users in 5 s, hold, drop (PHASE=... SPIKE_PEAK_USERS=...)
+	@$(STACKS_ENV) $(PY) -m flashsale_load.run spike --phase $(PHASE)
+
+load-browse: $(VENV)/.installed ## browse-and-buy mix, 20 users (PHASE=... RUN_TIME=60s)
+	@$(STACKS_ENV) $(PY) -m flashsale_load.run browse --phase $(PHASE) --run-time $(RUN_TIME)
+
+load-compare: $(VENV)/.installed ## the same flash sale against sync, async-ecs, async-lambda; report + charts
+	@$(STACKS_ENV) RUN_TIME=$(RUN_TIME) $(PY) -m flashsale_load.compare
+
+load-workers: $(VENV)/.installed ## one backlog drained at concurrency 1/5/20/100, ECS and Lambda; chart
+	@$(STACKS_ENV) $(PY) -m flashsale_load.workers
+
+bench: $(VENV)/.installed ## acceptance vs a bare endpoint, drain ratio, cold start, RSS (ONLY="acceptance drain ...")
+	@$(STACKS_ENV) $(PY) -m flashsale_load.bench $(if $(ONLY),--only $(ONLY))
+
+cost: $(VENV)/.installed ## ECS vs Lambda monthly cost table, break-even, chart (inputs: load/pricing.toml)
+	@$(PY) -m flashsale_load.cost
 
 templates: $(VENV)/.installed ## write every CloudFormation template (JSON) to build/templates
 	@$(PY) -m flashsale_stacks templates --out build/templates

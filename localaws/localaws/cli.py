@@ -131,6 +131,24 @@ def cmd_restart(cfg: PlatformConfig, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stop(cfg: PlatformConfig, args: argparse.Namespace) -> int:
+    """Stop one component (e.g. the processor, to let a backlog build up)."""
+    component = next(c for c in _components(cfg) if c.name == args.name)
+    _print_stopped(Supervisor(cfg).stop([component]))
+    return 0
+
+
+def cmd_start(cfg: PlatformConfig, args: argparse.Namespace) -> int:
+    """Start one component if it is not running, with the current environment."""
+    component = next(c for c in _components(cfg) if c.name == args.name)
+    try:
+        _report(Supervisor(cfg).ensure(component))
+    except StartError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_status(cfg: PlatformConfig, args: argparse.Namespace) -> int:
     rows = Supervisor(cfg).status(_components(cfg))
     if args.json:
@@ -171,8 +189,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.add_argument("name", nargs="?")
     logs.add_argument("-n", "--lines", type=int, default=40)
     sub.add_parser("env", help="print the environment for boto3 / aws CLI as a shell line")
-    restart = sub.add_parser("restart", help="restart one component with the current environment")
-    restart.add_argument("name", choices=[c.name for c in _components(cfg)])
+    names = [c.name for c in _components(cfg)]
+    for command, text in (
+        ("restart", "restart one component with the current environment"),
+        ("stop", "stop one component"),
+        ("start", "start one component if it is not running"),
+    ):
+        sub.add_parser(command, help=text).add_argument("name", choices=names)
     args = parser.parse_args(argv)
     handlers = {
         "up": cmd_up,
@@ -181,5 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "logs": cmd_logs,
         "env": cmd_env,
         "restart": cmd_restart,
+        "stop": cmd_stop,
+        "start": cmd_start,
     }
     return handlers[args.command](cfg, args)
