@@ -2,8 +2,8 @@
 
 Two fixes over `moto_server` for a pipeline under load (moto is pinned, see constraints/dev.txt):
 - moto's backends are not thread-safe (e.g. "dictionary changed size during iteration" when a
-  scan meets a put), while its server is threaded: requests are serialized by a lock, which is
-  also what makes the transaction rewrite below atomic;
+  scan meets a put), while its server is threaded: requests are serialized per service (one lock
+  for DynamoDB, one for X-Ray, ...), which is also what makes the transaction rewrite below atomic;
 - TransactWriteItems deep-copies every table it touches as a rollback backup, so each order costs
   O(orders already placed): transactions here check every condition first, then apply, backing up
   only the items they write.
@@ -123,15 +123,31 @@ def install_transaction_fix() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+def _service_of(environ: dict[str, Any]) -> str:
+    """The AWS service a request is for, from its SigV4 credential scope (…/region/service/…)."""
+    credential = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2]
+    parts = credential.split(",")[0].split("/")
+    return parts[3] if len(parts) > 3 else "other"
+
+
 class Serialized:
-    """WSGI middleware: one request at a time inside moto (the response is read under the lock)."""
+    """WSGI middleware: one request at a time per AWS service inside moto.
+
+    A lock per service keeps each backend consistent while X-Ray traffic does not queue behind
+    DynamoDB. The response is read under the lock.
+    """
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
-        self.lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, service: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(service, threading.Lock())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with self.lock:
+        with self._lock(_service_of(environ)):
             body = self.app(environ, start_response)
             try:
                 return [b"".join(body)]

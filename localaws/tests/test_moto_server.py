@@ -131,3 +131,13 @@ def test_the_server_sells_exactly_the_stock_to_concurrent_buyers():
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_requests_are_serialized_per_service_from_the_credential_scope():
+    scope = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{}/aws4_request, SignedHeaders=x"
+    assert moto_server._service_of({"HTTP_AUTHORIZATION": scope.format("dynamodb")}) == "dynamodb"
+    assert moto_server._service_of({"HTTP_AUTHORIZATION": scope.format("xray")}) == "xray"
+    assert moto_server._service_of({}) == "other"
+    app = moto_server.Serialized(lambda environ, start: [b"ok"])
+    assert app._lock("dynamodb") is app._lock("dynamodb")
+    assert app._lock("dynamodb") is not app._lock("xray")
