@@ -3,7 +3,9 @@
 Body: {"version": 1, "event_type": "OrderPlaced", "event_id", "occurred_at",
        "data": {"order_id", "customer_id", "items": [{"product_id", "quantity", "unit_price"}],
                 "total", "route"}}
-Money travels as decimal strings so no float rounding creeps in.
+Money travels as decimal strings so no float rounding creeps in. An X-Ray trace header, when the
+publisher traces, travels beside the body as the `trace_header` message attribute (SNS raw
+delivery copies it to SQS), so consumers continue the order's trace.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any, ClassVar
 from flashsale.domain.model import Order, OrderItem, Route, utc_now
 
 EVENT_TYPE = "OrderPlaced"
+#: Message attribute holding the publisher's X-Ray trace header (`Root=...;Parent=...;Sampled=1`).
+TRACE_HEADER_ATTRIBUTE = "trace_header"
 
 
 class InvalidEvent(ValueError):
@@ -34,6 +38,8 @@ class OrderPlaced:
     route: Route
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     occurred_at: str = field(default_factory=utc_now)
+    #: Not part of the body: sent as the TRACE_HEADER_ATTRIBUTE message attribute.
+    trace_header: str | None = field(default=None, compare=False)
 
     @classmethod
     def from_order(cls, order: Order) -> OrderPlaced:
@@ -46,12 +52,17 @@ class OrderPlaced:
         )
 
 
-def message_attributes(route: Route | str) -> dict[str, dict[str, str]]:
+def message_attributes(
+    route: Route | str, trace_header: str | None = None
+) -> dict[str, dict[str, str]]:
     """SNS MessageAttributes (same shape SQS uses) the filter policies route on."""
-    return {
+    attributes = {
         "route": {"DataType": "String", "StringValue": str(Route(route))},
         "event_type": {"DataType": "String", "StringValue": EVENT_TYPE},
     }
+    if trace_header:
+        attributes[TRACE_HEADER_ATTRIBUTE] = {"DataType": "String", "StringValue": trace_header}
+    return attributes
 
 
 def encode(event: OrderPlaced) -> tuple[str, dict[str, dict[str, str]]]:
@@ -75,7 +86,8 @@ def encode(event: OrderPlaced) -> tuple[str, dict[str, dict[str, str]]]:
             "route": str(event.route),
         },
     }
-    return json.dumps(body, separators=(",", ":")), message_attributes(event.route)
+    attributes = message_attributes(event.route, event.trace_header)
+    return json.dumps(body, separators=(",", ":")), attributes
 
 
 def _require(mapping: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:

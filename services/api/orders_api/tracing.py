@@ -1,38 +1,61 @@
 """X-Ray tracing for the API, on only when AWS_XRAY_SDK_ENABLED is set (Settings.xray_enabled).
 
-A segment per request (the SDK's Flask middleware), a subsegment per AWS call (botocore patch)
-and one around each payment, so a trace shows where a sync order's seconds go. Segments go over
-UDP to AWS_XRAY_DAEMON_ADDRESS (locally the platform's relay).
+A segment per request (the SDK's Flask middleware) annotated with the order's `order_id`, `route`
+and `phase` (sync|async); a subsegment per AWS call made on the request's thread (botocore
+patch), per payment (`payment-gateway`) and per publish (`sns-publish`). The publish subsegment's
+trace header travels with the OrderPlaced message, so the processor or the Lambda continues the
+same trace: one order, one trace. The batching publisher's sender threads send outside any
+segment and are not traced themselves. Segments go over UDP to AWS_XRAY_DAEMON_ADDRESS (locally
+the platform's relay).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, current_app, request
 
 from flashsale import tracing as flashsale_tracing
-from flashsale.domain.model import Charge
-from flashsale.ports import PaymentGateway
+from flashsale.domain.model import Route
+from flashsale.events import OrderPlaced
+from flashsale.ports import EventPublisher
 from flashsale.settings import Settings
 
+#: A payment subsegment (kept importable from here: the API's wiring uses it).
+TracedGateway = flashsale_tracing.TracedGateway
 
-class TracedGateway:
-    """A PaymentGateway that records each charge as an X-Ray subsegment."""
+PUBLISH_SUBSEGMENT = "sns-publish"
+#: Requests that place an order, by path: their segments carry the order's annotations. Status
+#: polls (GET /orders/<id>) do not, so an order's trace is the one that placed it.
+ORDER_PHASES = {"/orders/sync": "sync", "/orders/async": "async"}
+ASYNC_ROUTES = frozenset({Route.ECS.value, Route.LAMBDA.value})
+ROUTE_HEADER = "X-Processing-Route"
 
-    def __init__(self, inner: PaymentGateway, recorder: Any) -> None:
+
+class TracedPublisher:
+    """An EventPublisher recording each publish as a subsegment of the request's segment.
+
+    The event leaves with that subsegment's trace header (`Root=...;Parent=<publish>;Sampled=1`)
+    captured here, on the request's thread, so it survives whichever thread sends it.
+    """
+
+    def __init__(self, inner: EventPublisher, recorder: Any) -> None:
         self.inner = inner
         self.recorder = recorder
 
-    def charge(self, order_id: str, amount: Decimal, customer_id: int) -> Charge:
-        with self.recorder.in_subsegment("payment-gateway") as subsegment:
+    def publish(self, event: OrderPlaced) -> str:
+        with self.recorder.in_subsegment(PUBLISH_SUBSEGMENT) as subsegment:
+            header = flashsale_tracing.header_of(subsegment)
             if subsegment is not None:
-                subsegment.put_annotation("order_id", order_id)
-            charge = self.inner.charge(order_id, amount, customer_id)
+                subsegment.put_annotation("order_id", event.order_id)
+                subsegment.put_annotation("route", str(event.route))
+            if header is not None:
+                event = replace(event, trace_header=header.format())
+            message_id = self.inner.publish(event)
             if subsegment is not None:
-                subsegment.put_annotation("charge_status", str(charge.status))
-            return charge
+                subsegment.put_metadata("message_id", message_id)
+            return message_id
 
 
 def service_name(settings: Settings) -> str:
@@ -51,3 +74,36 @@ def instrument(app: Flask, recorder: Any) -> None:
     from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 
     XRayMiddleware(app, recorder)
+
+    def annotate_order(response: Response) -> Response:
+        _annotate_order(recorder, response)
+        return response
+
+    app.after_request(annotate_order)
+
+
+def _annotate_order(recorder: Any, response: Response) -> None:
+    phase = ORDER_PHASES.get(request.path)
+    if phase is None or request.method != "POST":
+        return
+    segment = recorder.current_segment()
+    if segment is None or not segment.sampled:
+        return
+    body = response.get_json(silent=True) if response.is_json else None
+    body = body if isinstance(body, dict) else {}
+    segment.put_annotation("phase", phase)
+    route = Route.SYNC.value if phase == "sync" else _async_route(body)
+    if route:
+        segment.put_annotation("route", route)
+    order_id = body.get("order_id")
+    if isinstance(order_id, str):
+        segment.put_annotation("order_id", order_id)
+
+
+def _async_route(body: dict[str, Any]) -> str | None:
+    """The route of an async order: from the answer, else as the request asked for it."""
+    for candidate in (body.get("route"), request.headers.get(ROUTE_HEADER)):
+        if isinstance(candidate, str) and candidate.strip().lower() in ASYNC_ROUTES:
+            return candidate.strip().lower()
+    deps = current_app.extensions.get("orders_api")
+    return getattr(getattr(deps, "settings", None), "default_route", None)

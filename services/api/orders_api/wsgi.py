@@ -17,8 +17,6 @@ settings = Settings.from_env()
 logging.basicConfig(
     level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
 )
-# The SNS publisher's sender threads run outside any request segment; the SDK warns on each call.
-logging.getLogger("aws_xray_sdk.core.recorder").setLevel(logging.ERROR)
 recorder = tracing.default_recorder(settings) if settings.xray_enabled else None
 app = create_app(build_deps(settings, recorder))
 if recorder is not None:

@@ -7,6 +7,10 @@
   on-failure destination / DLQ take the event.
 - Direct invocation with an OrderPlaced body (benchmarks, manual replays): like SNS.
 Every path calls the one payment flow through Powertools idempotency on order_id.
+
+Tracing: Powertools' Tracer records the invocation (Lambda's own trace). A record that carries its
+order's trace header (the publisher's `trace_header` attribute, else SQS's AWSTraceHeader) is paid
+inside a segment of that order's trace instead, so one order is one trace from the API onwards.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -25,7 +30,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import payment_fn
-from flashsale.events import InvalidEvent, decode
+from flashsale import tracing
+from flashsale.events import TRACE_HEADER_ATTRIBUTE, InvalidEvent, decode
 from payment_fn import runtime
 from payment_fn.observability import MetricUnit, logger, metrics, tracer
 
@@ -61,6 +67,30 @@ def pay_message(body: str) -> dict[str, Any]:
         logger.thread_safe_clear_keys()
 
 
+def pay_traced(body: str, parent: tracing.TraceHeader | None, function_name: str) -> dict[str, Any]:
+    """pay_message, inside a segment of the order's trace when the record carries its header."""
+    if parent is None or not tracing.enabled():
+        return pay_message(body)
+    with tracing.segment(
+        function_name, parent=parent, origin=tracing.LAMBDA_ORIGIN, route="lambda"
+    ):
+        result = pay_message(body)
+        tracing.annotate(order_id=result["order_id"], outcome=result["status"])
+        return result
+
+
+def sqs_trace_parent(record: SQSRecord) -> tracing.TraceHeader | None:
+    attribute = record.message_attributes[TRACE_HEADER_ATTRIBUTE]
+    ours = attribute.get("stringValue") if attribute is not None else None
+    # ours first: exact per order, while AWSTraceHeader describes the sending request
+    return tracing.TraceHeader.first([ours, record.attributes.aws_trace_header])
+
+
+def sns_trace_parent(message: Mapping[str, Any]) -> tracing.TraceHeader | None:
+    attribute = (message.get("MessageAttributes") or {}).get(TRACE_HEADER_ATTRIBUTE) or {}
+    return tracing.TraceHeader.parse(attribute.get("Value"))
+
+
 def count(result: dict[str, Any] | None = None, error: Exception | None = None) -> None:
     """Business metrics; called on the handler's own thread only (Metrics is not thread-safe)."""
     if error is not None:
@@ -76,10 +106,16 @@ def count(result: dict[str, Any] | None = None, error: Exception | None = None) 
 # -- event sources ---------------------------------------------------------------------------
 
 
-async def sqs_record(record: SQSRecord) -> dict[str, Any]:
+async def sqs_record(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     try:
-        result = await loop.run_in_executor(runtime.get().executor, pay_message, record.body)
+        result = await loop.run_in_executor(
+            runtime.get().executor,
+            pay_traced,
+            record.body,
+            sqs_trace_parent(record),
+            lambda_context.function_name,
+        )
     except Exception as exc:
         count(error=exc)
         raise
@@ -87,12 +123,14 @@ async def sqs_record(record: SQSRecord) -> dict[str, Any]:
     return result
 
 
-def pay_bodies(bodies: list[str]) -> list[dict[str, Any]]:
-    """Pay each body in turn; raise PaymentFailed after trying all if any failed."""
+def pay_bodies(
+    messages: list[tuple[str, tracing.TraceHeader | None]], function_name: str
+) -> list[dict[str, Any]]:
+    """Pay each (body, trace parent) in turn; raise PaymentFailed after trying all if any failed."""
     results, failures = [], []
-    for body in bodies:
+    for body, parent in messages:
         try:
-            result = pay_message(body)
+            result = pay_traced(body, parent, function_name)
         except Exception as exc:
             count(error=exc)
             logger.exception("record failed")
@@ -101,7 +139,7 @@ def pay_bodies(bodies: list[str]) -> list[dict[str, Any]]:
         count(result)
         results.append(result)
     if failures:
-        raise PaymentFailed(f"{len(failures)} of {len(bodies)} payment(s) failed: {failures}")
+        raise PaymentFailed(f"{len(failures)} of {len(messages)} payment(s) failed: {failures}")
     return results
 
 
@@ -150,8 +188,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return async_process_partial_response(
             event=event, record_handler=sqs_record, processor=processor, context=context
         )
+    name = context.function_name
     if source == "aws:sns":
-        return {"results": pay_bodies([record["Sns"]["Message"] for record in event["Records"]])}
+        messages = [(r["Sns"]["Message"], sns_trace_parent(r["Sns"])) for r in event["Records"]]
+        return {"results": pay_bodies(messages, name)}
     if source == "direct":
-        return {"results": pay_bodies([json.dumps(event)])}
+        return {"results": pay_bodies([(json.dumps(event), None)], name)}
     raise ValueError(f"unsupported event source {source!r}")

@@ -12,6 +12,8 @@ import os
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from flashsale import tracing
+
 POWERTOOLS_DEFAULTS = {
     "POWERTOOLS_SERVICE_NAME": "payment",
     "POWERTOOLS_METRICS_NAMESPACE": "FlashSale",
@@ -23,6 +25,9 @@ logger = Logger()
 # Powertools turns tracing off outside Lambda and with POWERTOOLS_TRACE_DISABLED; with
 # AWS_XRAY_SDK_ENABLED=false (or no trace header) the X-Ray SDK records nothing.
 tracer = Tracer()
+if not tracer.disabled:
+    # records carrying an order's trace header are paid in a segment of that trace
+    tracing.join_lambda_traces(active=True)
 metrics = Metrics()
 
 __all__ = ["MetricUnit", "logger", "metrics", "tracer"]

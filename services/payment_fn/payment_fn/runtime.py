@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from flashsale import aws
+from flashsale import aws, tracing
 from flashsale.services.payments import PaymentDeps, PaymentOutcome, process_payment
 from flashsale.settings import Settings
 
@@ -31,7 +31,9 @@ IDEMPOTENCY_KEY_PREFIX = "payment_fn.pay"
 def _real_deps(settings: Settings) -> PaymentDeps:
     from flashsale import bootstrap  # the real adapters: only needed outside unit tests
 
-    return bootstrap.payment_deps(settings)
+    deps = bootstrap.payment_deps(settings)
+    # each charge a subsegment (of the order's trace inside a record's segment); free when off
+    return PaymentDeps(orders=deps.orders, gateway=tracing.TracedGateway(deps.gateway))
 
 
 deps_factory: Callable[[Settings], PaymentDeps] = _real_deps

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from flashsale import aws, bootstrap, tracing
 from flashsale.settings import Settings
@@ -66,9 +67,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "PAYMENT_CONCURRENCY is below the processor's concurrency: payments will queue",
             extra={"payment_concurrency": config.payment_concurrency},
         )
-    tracing.configure(settings, service="order-processor")
+    traced = tracing.configure(settings, service="order-processor")
     queue = SqsQueue.resolve(aws.client("sqs", settings), config.queue_url, config.queue_name)
-    worker = Worker(queue, bootstrap.payment_deps(settings), config)
+    deps = bootstrap.payment_deps(settings)
+    if traced:  # each charge a subsegment of its message's segment
+        deps = replace(deps, gateway=tracing.TracedGateway(deps.gateway))
+    worker = Worker(queue, deps, config)
     signals.install(worker.stop)
     return 0 if worker.run() else 1
 

@@ -21,6 +21,8 @@ class Message:
     receive_count: int = 1
     #: Message attributes as plain strings, e.g. {"route": "ecs", "event_type": "OrderPlaced"}.
     attributes: dict[str, str] = field(default_factory=dict)
+    #: SQS's AWSTraceHeader system attribute (set when the sender's call carried a trace header).
+    aws_trace_header: str | None = None
 
 
 class MessageQueue(Protocol):
@@ -81,6 +83,7 @@ class SqsQueue:
                 body=raw.get("Body", ""),
                 receive_count=int(raw.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
                 attributes=_attribute_strings(raw.get("MessageAttributes", {})),
+                aws_trace_header=raw.get("Attributes", {}).get("AWSTraceHeader"),
             )
             for raw in response.get("Messages", [])
         ]

@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from flashsale import tracing
+from flashsale.events import TRACE_HEADER_ATTRIBUTE
 from flashsale.services.payments import PaymentDeps
 from order_processor.config import MAX_BATCH, ProcessorConfig
 from order_processor.handling import Action, Disposition, Outcome, handle
@@ -21,6 +22,17 @@ log = logging.getLogger(__name__)
 TRACE_SEGMENT = "order-processor"
 #: Pause after a failed receive (the queue endpoint is down or throttling).
 RECEIVE_ERROR_PAUSE = 2.0
+
+
+def trace_parent(message: Message) -> tracing.TraceHeader | None:
+    """The order's trace header: the publisher's attribute, else SQS's AWSTraceHeader.
+
+    The attribute is exact per order; AWSTraceHeader describes the sending request, which for a
+    batched publish (sent outside any request) may be absent or belong to another trace.
+    """
+    return tracing.TraceHeader.first(
+        [message.attributes.get(TRACE_HEADER_ATTRIBUTE), message.aws_trace_header]
+    )
 
 
 class Worker:
@@ -147,8 +159,14 @@ class Worker:
     def _work(self, message: Message) -> None:
         started = time.monotonic()
         try:
-            # One X-Ray segment per message (a no-op unless AWS_XRAY_SDK_ENABLED).
-            with tracing.segment(TRACE_SEGMENT, receive_count=message.receive_count):
+            # One X-Ray segment per message (a no-op unless AWS_XRAY_SDK_ENABLED), continuing
+            # the order's trace from the message when it carries one.
+            with tracing.segment(
+                TRACE_SEGMENT,
+                parent=trace_parent(message),
+                receive_count=message.receive_count,
+                route=message.attributes.get("route", ""),
+            ):
                 disposition = handle(message, self.deps, self.config.backoff)
                 tracing.annotate(order_id=disposition.order_id or "", outcome=disposition.outcome)
                 self._settle(message, disposition)
