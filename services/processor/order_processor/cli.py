@@ -1,4 +1,4 @@
-"""`order-processor run|redrive`: wires the real adapters from Settings and runs a command."""
+"""`order-processor run|redrive|sweep`: wires the real adapters from Settings, runs a command."""
 
 from __future__ import annotations
 
@@ -14,9 +14,15 @@ from order_processor import logs, signals
 from order_processor.config import MAX_WAIT_SECONDS, ProcessorConfig
 from order_processor.queue import SqsQueue
 from order_processor.redrive import redrive
+from order_processor.sweep_sources import DynamoDbUndecidedOrders, SqsRouteQueues
+from order_processor.sweeper import PeriodicSweeper, Reason, SweepConfig, Sweeper
 from order_processor.worker import Worker
 
 log = logging.getLogger("order_processor")
+
+#: The sweep inside `run`: how often, and how old a pending order must be to count as stale.
+SWEEP_EVERY_SECONDS = 30.0
+SWEEP_AFTER_SECONDS = 120.0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -35,6 +41,18 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--visibility-timeout", type=int, help="seconds; renewed while paying")
     run.add_argument("--summary-every", type=int, help="log a summary every N messages")
     run.add_argument("--stop-timeout", type=float, help="seconds to finish in-flight payments")
+    run.add_argument(
+        "--sweep-every",
+        type=float,
+        default=SWEEP_EVERY_SECONDS,
+        help="seconds between sweeps for orders whose message was lost (0: no sweeping)",
+    )
+    run.add_argument(
+        "--sweep-after",
+        type=float,
+        default=SWEEP_AFTER_SECONDS,
+        help="seconds a pending order waits before the sweeper may re-publish it",
+    )
 
     move = commands.add_parser("redrive", help="move dead-lettered messages back to the queue")
     move.add_argument(
@@ -49,7 +67,32 @@ def parser() -> argparse.ArgumentParser:
     move.add_argument(
         "--copy", action="store_true", help="receive/send/delete instead of a message move task"
     )
+
+    sweep = commands.add_parser(
+        "sweep", help="re-publish OrderPlaced for accepted orders whose message was lost"
+    )
+    sweep.add_argument(
+        "--older-than",
+        type=float,
+        default=SWEEP_AFTER_SECONDS,
+        help="seconds a pending order waits before it counts as stale",
+    )
+    sweep.add_argument(
+        "--force",
+        action="store_true",
+        help="re-publish every stale order, even while the queue's backlog could hold them",
+    )
+    sweep.add_argument("--dry-run", action="store_true", help="list, do not publish")
     return root
+
+
+def sweeper(settings: Settings, config: SweepConfig) -> Sweeper:
+    return Sweeper(
+        DynamoDbUndecidedOrders(aws.client("dynamodb", settings), settings.orders_table),
+        SqsRouteQueues.from_settings(aws.client("sqs", settings), settings),
+        bootstrap.publisher(settings),
+        config,
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -74,7 +117,45 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         deps = replace(deps, gateway=tracing.TracedGateway(deps.gateway))
     worker = Worker(queue, deps, config)
     signals.install(worker.stop)
-    return 0 if worker.run() else 1
+    periodic = _periodic_sweeper(settings, args.sweep_every, args.sweep_after)
+    if periodic is not None:
+        periodic.start()
+    try:
+        return 0 if worker.run() else 1
+    finally:
+        if periodic is not None:
+            periodic.stop()
+
+
+def _periodic_sweeper(settings: Settings, every: float, after: float) -> PeriodicSweeper | None:
+    """The sweep inside `run`; None when off, or when it cannot be wired (logged: the worker
+    still runs, it is only the lost-message safety net that is missing)."""
+    if every <= 0:
+        return None
+    try:
+        return PeriodicSweeper(sweeper(settings, SweepConfig(older_than=after)), every)
+    except Exception as exc:
+        log.warning("sweeping disabled: %s", exc)
+        return None
+
+
+def sweep(args: argparse.Namespace, settings: Settings) -> int:
+    config = SweepConfig(older_than=args.older_than, force=args.force, dry_run=args.dry_run)
+    result = sweeper(settings, config).sweep()
+    verb = "would re-publish" if args.dry_run else "re-published"
+    print(
+        f"{verb} {result.count} order(s): {len(result.republished[Reason.LOST])} lost with "
+        f"their queue, {len(result.republished[Reason.STALE])} stale; {result.waiting} stale "
+        "order(s) left to the queue's backlog"
+    )
+    for reason, order_ids in result.republished.items():
+        for order_id in order_ids:
+            print(f"  {reason:<6} {order_id}")
+    if result.unreachable:
+        print(f"queue unreadable for route(s): {', '.join(result.unreachable)}", file=sys.stderr)
+    if result.failed:
+        print(f"{len(result.failed)} re-publish(es) failed", file=sys.stderr)
+    return 1 if result.failed or result.unreachable else 0
 
 
 def move(args: argparse.Namespace, settings: Settings) -> int:
@@ -101,5 +182,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings.from_env()
     logs.configure(settings.log_level)
-    command = run if args.command == "run" else move
-    return command(args, settings)
+    commands = {"run": run, "redrive": move, "sweep": sweep}
+    return commands[args.command](args, settings)

@@ -1,0 +1,220 @@
+"""The order sweeper: nothing accepted is lost, even when its message is.
+
+An order the API accepted (202) is written `pending` before its OrderPlaced event is published.
+The event can still vanish afterwards: the queues of an emulator that restarts lose their
+messages, a queue deleted and re-created starts empty, a consumer killed mid-payment takes its
+in-flight message with it when the queue is gone. The order then waits forever. The sweeper
+finds such orders and publishes their OrderPlaced again, on their own route; consumers are
+idempotent on order_id, so a copy that turns out to be a duplicate is harmless.
+
+Which undecided (pending or processing) ECS/Lambda orders are re-published:
+- **lost**: last touched before its route's queue was created: every message that queue held
+  for it is gone (a re-created queue starts empty), whatever its status;
+- **stale**: `pending` for longer than `older_than`, and its route's queue holds fewer messages
+  than there are such orders, so some of them certainly have no message. While a backlog could
+  still hold every stale order's message (a flash sale draining), nothing is re-published.
+An order in `processing` whose queue is intact is never re-published: its message is retrying,
+or dead-lettered and waiting for an operator's redrive. Sync orders are paid inline: skipped.
+An order re-published once is left alone for `repeat_after` seconds (per process).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from flashsale.domain.model import Order, OrderStatus, Route
+from flashsale.events import OrderPlaced
+from flashsale.ports import EventPublisher
+
+log = logging.getLogger(__name__)
+
+SWEPT_ROUTES = (Route.ECS, Route.LAMBDA)
+#: Publishes run concurrently so a batching publisher can coalesce them.
+PUBLISH_THREADS = 8
+
+
+class Reason(StrEnum):
+    LOST = "lost"  # its queue was re-created after the order's last change
+    STALE = "stale"  # pending too long, more such orders than queued messages
+
+
+@dataclass(frozen=True)
+class QueueState:
+    messages: int  # visible + in flight + delayed
+    created_at: datetime
+
+
+class UndecidedOrders(Protocol):
+    def undecided(self, routes: Iterable[Route]) -> Iterable[Order]:
+        """Orders `pending` or `processing` on `routes`."""
+
+
+class RouteQueues(Protocol):
+    def state(self, route: Route) -> QueueState:
+        """The route's queue now; raises when it cannot be read (e.g. it does not exist)."""
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    older_than: float = 120.0
+    repeat_after: float = 600.0
+    #: Ignore the backlog check: re-publish every stale order (an operator's one-off sweep).
+    force: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class SweepResult:
+    republished: dict[Reason, list[str]] = field(default_factory=lambda: {r: [] for r in Reason})
+    failed: list[str] = field(default_factory=list)
+    #: Stale orders left alone because their queue's backlog may still hold their messages.
+    waiting: int = 0
+    #: Routes whose queue could not be read (nothing of theirs was re-published).
+    unreachable: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(ids) for ids in self.republished.values())
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "republished": self.count,
+            **{str(reason): len(ids) for reason, ids in self.republished.items()},
+            "failed": len(self.failed),
+            "waiting_for_backlog": self.waiting,
+            "unreachable_routes": self.unreachable,
+        }
+
+
+def parse_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class Sweeper:
+    def __init__(
+        self,
+        orders: UndecidedOrders,
+        queues: RouteQueues,
+        publisher: EventPublisher,
+        config: SweepConfig | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        self.orders = orders
+        self.queues = queues
+        self.publisher = publisher
+        self.config = config or SweepConfig()
+        self._clock = clock
+        self._monotonic = monotonic
+        self._recent: dict[str, float] = {}  # order_id -> when it was re-published
+
+    def sweep(self) -> SweepResult:
+        result = SweepResult()
+        states: dict[Route, QueueState] = {}
+        for route in SWEPT_ROUTES:
+            try:
+                states[route] = self.queues.state(route)
+            except Exception as exc:
+                log.warning("sweep: queue of route %s unreadable: %s", route, exc)
+                result.unreachable.append(str(route))
+        if not states:
+            return result
+        chosen = self._choose(self.orders.undecided(states), states, result)
+        if self.config.dry_run:
+            for order, reason in chosen:
+                result.republished[reason].append(order.order_id)
+        elif chosen:
+            self._publish(chosen, result)
+        return result
+
+    def _choose(
+        self, undecided: Iterable[Order], states: dict[Route, QueueState], result: SweepResult
+    ) -> list[tuple[Order, Reason]]:
+        now = self._clock()
+        self._forget_old()
+        lost: list[Order] = []
+        stale: dict[Route, list[Order]] = {route: [] for route in states}
+        for order in undecided:
+            state = states.get(order.route)
+            if state is None or order.order_id in self._recent:
+                continue
+            if parse_ts(order.updated_at) < state.created_at:
+                lost.append(order)
+            elif (
+                order.status is OrderStatus.PENDING
+                and (now - parse_ts(order.created_at)).total_seconds() > self.config.older_than
+            ):
+                stale[order.route].append(order)
+        chosen = [(order, Reason.LOST) for order in lost]
+        for route, orders in stale.items():
+            if not orders:
+                continue
+            if self.config.force or states[route].messages < len(orders):
+                chosen += [(order, Reason.STALE) for order in orders]
+            else:
+                result.waiting += len(orders)
+        return chosen
+
+    def _publish(self, chosen: list[tuple[Order, Reason]], result: SweepResult) -> None:
+        def publish(pair: tuple[Order, Reason]) -> tuple[Order, Reason, Exception | None]:
+            order, reason = pair
+            try:
+                self.publisher.publish(OrderPlaced.from_order(order))
+            except Exception as exc:  # PublishError, or anything an adapter raises
+                return order, reason, exc
+            return order, reason, None
+
+        with ThreadPoolExecutor(min(PUBLISH_THREADS, len(chosen))) as pool:
+            outcomes = list(pool.map(publish, chosen))
+        for order, reason, error in outcomes:
+            fields = {"order_id": order.order_id, "route": str(order.route), "reason": str(reason)}
+            if error is None:
+                self._recent[order.order_id] = self._monotonic()
+                result.republished[reason].append(order.order_id)
+                log.info("order re-published", extra={**fields, "status": str(order.status)})
+            else:
+                result.failed.append(order.order_id)
+                log.warning("re-publish failed", extra={**fields, "error": str(error)})
+
+    def _forget_old(self) -> None:
+        horizon = self._monotonic() - self.config.repeat_after
+        for order_id in [oid for oid, at in self._recent.items() if at < horizon]:
+            del self._recent[order_id]
+
+
+class PeriodicSweeper:
+    """Runs `sweeper.sweep()` every `interval` seconds on a daemon thread until `stop()`."""
+
+    def __init__(self, sweeper: Sweeper, interval: float):
+        if interval <= 0:
+            raise ValueError("the sweep interval must be positive")
+        self.sweeper = sweeper
+        self.interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            try:
+                result = self.sweeper.sweep()
+            except Exception:
+                log.exception("sweep failed")
+                continue
+            if result.count or result.failed or result.waiting or result.unreachable:
+                log.info("sweep", extra=result.summary())
