@@ -1,5 +1,7 @@
 """A simulated payment gateway: slow (3 s by default), a limited number of concurrent payments,
-injectable declines and transient errors, idempotent on order_id like a real idempotency key.
+injectable declines and transient errors, idempotent on order_id like a real idempotency key:
+an order has one charge id, which the ledger records only once, so two processes paying the same
+order at the same instant charge it once (the second replays the first's result).
 
 Like a payment sandbox's test cards, `decline_customer_ids` names customers whose charges are
 always declined, so a test can decline one chosen order while the decline rate stays 0."""
@@ -16,6 +18,9 @@ from decimal import Decimal
 
 from flashsale.domain.model import Charge, ChargeStatus, utc_now
 from flashsale.ports import GatewayError, LedgerEntry, PaymentLedger
+
+#: uuid5 namespace of charge ids (any fixed UUID; changing it changes every future charge id)
+_CHARGE_NAMESPACE = uuid.UUID("5f1b9e0c-7d3a-4c1e-9b6f-2a8d4e6c0f13")
 
 
 class SimulatedPaymentGateway:
@@ -46,15 +51,13 @@ class SimulatedPaymentGateway:
         self._order_locks_guard = threading.Lock()
 
     def charge(self, order_id: str, amount: Decimal, customer_id: int) -> Charge:
-        # Serialise charges of one order inside this process; across processes the ledger
-        # lookup makes a repeat a replay (two truly simultaneous charges would show in the ledger).
+        # Charges of one order are serialised inside this process. Across processes the
+        # charge id is the order's idempotency key (one id per order), and the ledger writes it
+        # only if absent: of two simultaneous charges one is recorded, the other replays it.
         with self._order_lock(order_id):
-            try:
-                previous = self.ledger.first_charge(order_id)
-            except Exception as exc:
-                raise GatewayError(f"ledger unavailable: {exc}") from exc
+            previous = self._first_charge(order_id)
             if previous is not None:
-                return Charge(ChargeStatus(previous.status), previous.charge_id, replayed=True)
+                return _replay(previous)
             with self._slots:
                 self._sleep(self.latency)
                 with self._rng_lock:
@@ -67,7 +70,7 @@ class SimulatedPaymentGateway:
                 status = ChargeStatus.DECLINED if declined else ChargeStatus.APPROVED
                 entry = LedgerEntry(
                     order_id=order_id,
-                    charge_id=f"pay_{uuid.uuid4().hex}",
+                    charge_id=charge_id(order_id),
                     status=str(status),
                     amount=amount,
                     customer_id=customer_id,
@@ -76,8 +79,17 @@ class SimulatedPaymentGateway:
                 try:
                     self.ledger.record(entry)
                 except Exception as exc:
+                    winner = self._first_charge(order_id)
+                    if winner is not None:  # another process charged this order meanwhile
+                        return _replay(winner)
                     raise GatewayError(f"ledger unavailable: {exc}") from exc
             return Charge(status, entry.charge_id)
+
+    def _first_charge(self, order_id: str) -> LedgerEntry | None:
+        try:
+            return self.ledger.first_charge(order_id)
+        except Exception as exc:
+            raise GatewayError(f"ledger unavailable: {exc}") from exc
 
     @contextmanager
     def _order_lock(self, order_id: str) -> Iterator[None]:
@@ -93,6 +105,15 @@ class SimulatedPaymentGateway:
                 slot.users -= 1
                 if slot.users == 0:
                     self._order_locks.pop(order_id, None)
+
+
+def charge_id(order_id: str) -> str:
+    """The one charge id an order can have: its idempotency key at the gateway."""
+    return f"pay_{uuid.uuid5(_CHARGE_NAMESPACE, order_id).hex}"
+
+
+def _replay(entry: LedgerEntry) -> Charge:
+    return Charge(ChargeStatus(entry.status), entry.charge_id, replayed=True)
 
 
 class _LockSlot:
