@@ -1,7 +1,7 @@
 """X-Ray helpers that cost nothing when tracing is off (AWS_XRAY_SDK_ENABLED unset/false).
 
-    tracing.configure(service="orders-api")          # once at start-up; patches botocore
-    parent = TraceHeader.first(message.trace_headers)  # the upstream hop's context, if any
+    tracing.configure(service="order-processor")       # once at start-up; patches botocore
+    parent = TraceHeader.first([attribute, aws_header])  # the message's trace header, if any
     with tracing.segment("order-processor", parent=parent):  # continues the order's trace
         with tracing.subsegment("payment", order_id=oid):
             tracing.annotate(route="ecs")
@@ -319,13 +319,6 @@ def annotate(**annotations: AnnotationValue) -> None:
     entity = _recorder().get_trace_entity()
     if entity is not None:
         _annotate(entity, annotations)
-
-
-def current_header() -> TraceHeader | None:
-    """The header that continues the trace from the current (sub)segment, if there is one."""
-    if not enabled():
-        return None
-    return header_of(_recorder().get_trace_entity())
 
 
 def capture(name: str | None = None) -> Callable[[F], F]:

@@ -163,7 +163,7 @@ class Worker:
             # the order's trace from the message when it carries one.
             with tracing.segment(
                 TRACE_SEGMENT,
-                parent=trace_parent(message),
+                parent=trace_parent(message) if tracing.enabled() else None,
                 receive_count=message.receive_count,
                 route=message.attributes.get("route", ""),
             ):
