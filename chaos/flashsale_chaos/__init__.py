@@ -1,0 +1,1 @@
+"""Fault injection against the running pipeline: bounded load, one fault, then an audit."""

@@ -1,0 +1,18 @@
+"""Every scenario, in the order `make chaos` runs them (LocalStack's restart last: it wipes
+the queues, and with them whatever earlier scenarios left in flight)."""
+
+from __future__ import annotations
+
+from flashsale_chaos.scenarios import deliveries, flash_sale, gateway, localstack, processor
+from flashsale_chaos.scenarios.common import Context, Scenario
+
+ALL: list[Scenario] = [
+    *flash_sale.SCENARIOS,
+    *deliveries.SCENARIOS,
+    *processor.SCENARIOS,
+    *gateway.SCENARIOS,
+    *localstack.SCENARIOS,
+]
+BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in ALL}
+
+__all__ = ["ALL", "BY_NAME", "Context", "Scenario"]

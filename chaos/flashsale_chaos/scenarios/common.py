@@ -1,0 +1,159 @@
+"""What every scenario works with, and the small steps several of them share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+from flashsale.domain.model import OrderItem, Route
+from flashsale.events import OrderPlaced, encode
+from flashsale_chaos.audit import Auditor
+from flashsale_chaos.load import Answer, Api, OrderSpec
+from flashsale_chaos.model import Check, Outcome
+from flashsale_chaos.stack import ChaosError, Stack, say
+
+T = TypeVar("T")
+
+#: Variables a scenario may set for the processor's restart; restoring drops them again.
+PROCESSOR_FAULT_VARIABLES = (
+    "PAYMENT_ERROR_RATE",
+    "PAYMENT_DECLINE_RATE",
+    "PAYMENT_LATENCY_SECONDS",
+)
+
+
+@dataclass
+class Context:
+    stack: Stack
+    api: Api
+    auditor: Auditor
+    #: Orders a scenario places at most (a bounded load).
+    orders: int = 60
+    #: How long an audit waits for accepted orders to settle.
+    settle_timeout: float = 240.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    summary: str
+    run: Callable[[Context], Outcome]
+    #: Rough wall time, for `--list`.
+    minutes: float = 1.0
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def since_now() -> str:
+    """An ISO timestamp a little before now: orders created after it belong to the scenario."""
+    moment = datetime.now(UTC) - timedelta(seconds=2)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float, interval: float = 0.2) -> T | None:
+    """Poll `probe` until it returns something truthy or `timeout` passes (then its last value)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def accepted_ids(answers: Iterable[Answer]) -> list[str]:
+    return [a.order_id for a in answers if a.accepted and a.order_id]
+
+
+def answers_check(answers: Sequence[Answer], allowed: set[int] = frozenset({202})) -> Check:
+    """Every request got one of the `allowed` answers (never a 5xx, never silence)."""
+    codes: dict[str, int] = {}
+    for answer in answers:
+        key = str(answer.status) if answer.status is not None else "no answer"
+        codes[key] = codes.get(key, 0) + 1
+    unexpected = {code: n for code, n in codes.items() if code not in {str(c) for c in allowed}}
+    return Check(
+        f"answers were {'/'.join(str(c) for c in sorted(allowed))}",
+        not unexpected,
+        ", ".join(f"{n}x {code}" for code, n in sorted(codes.items())),
+    )
+
+
+def processing_now(ctx: Context, order_ids: Iterable[str]) -> list[str]:
+    rows = ctx.auditor.tables.orders(order_ids)
+    return [oid for oid, row in rows.items() if row.status == "processing"]
+
+
+def wait_until_paying(ctx: Context, order_ids: Sequence[str], at_least: int) -> list[str]:
+    """Wait until at least `at_least` of the orders are mid-payment; those order ids."""
+    paying = wait_for(
+        lambda: (p := processing_now(ctx, order_ids)) and len(p) >= at_least and p, 30
+    )
+    if not paying:
+        raise ChaosError(f"fewer than {at_least} orders started paying within 30 s")
+    return paying
+
+
+#: The processor finishes in-flight payments on SIGTERM (localaws gives it 40 s too).
+PROCESSOR_STOP_GRACE = 40.0
+
+
+def restart_processor(ctx: Context, **settings: str) -> str:
+    """Restart the processor (SIGTERM, then start) with these settings on top of the caller's
+    environment; how the old one ended ("stopped" or "killed")."""
+    what = ", ".join(f"{k}={v}" for k, v in settings.items()) or "the caller's settings"
+    say(f"restarting the processor with {what}")
+    return ctx.stack.restart("processor", PROCESSOR_STOP_GRACE, env=settings)
+
+
+def restore_processor(ctx: Context) -> None:
+    """Back to the caller's settings (what `make up` started it with)."""
+    ctx.stack.stop("processor", PROCESSOR_STOP_GRACE)
+    ctx.stack.localaws("start", "processor", unset=PROCESSOR_FAULT_VARIABLES)
+
+
+def specs(
+    products: Sequence[int], count: int, routes: Sequence[str], **fields: int
+) -> list[OrderSpec]:
+    return [
+        OrderSpec(routes[i % len(routes)], products[i % len(products)], **fields)
+        for i in range(count)
+    ]
+
+
+def event_of(order: dict) -> OrderPlaced:
+    """The OrderPlaced of an order as the API shows it (GET /orders/<id>)."""
+    return OrderPlaced(
+        order_id=order["order_id"],
+        customer_id=order["customer_id"],
+        items=tuple(
+            OrderItem(i["product_id"], i["quantity"], Decimal(str(i["unit_price"])))
+            for i in order["items"]
+        ),
+        total=Decimal(str(order["total"])),
+        route=Route(order["route"]),
+    )
+
+
+def publish(ctx: Context, event: OrderPlaced) -> str:
+    """Publish to the order topic exactly as the API does."""
+    body, attributes = encode(event)
+    return ctx.stack.client("sns").publish(
+        TopicArn=ctx.stack.settings.order_topic_arn, Message=body, MessageAttributes=attributes
+    )["MessageId"]
+
+
+def send_to_queue(ctx: Context, queue_name: str, body: str, route: str | None = None) -> None:
+    """Put a body straight onto a queue: what an SQS redelivery or a poison message looks like."""
+    sqs = ctx.stack.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    attributes = {}
+    if route:
+        attributes = {"route": {"DataType": "String", "StringValue": route}}
+    sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
+
+
+def error_outcome(name: str, exc: Exception) -> Outcome:
+    return Outcome(name, error=f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,185 @@
+"""Delivery faults: the same message twice (SNS publish, SQS copy), and Lambda batches in which
+some records raise (partial batch failure)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+
+from flashsale.domain.model import OrderItem, Route
+from flashsale.events import OrderPlaced, encode
+from flashsale_chaos.load import OrderSpec, new_products
+from flashsale_chaos.logs import PROCESSED, LambdaLog, ProcessorLog, per_order
+from flashsale_chaos.model import Check, Outcome
+from flashsale_chaos.scenarios.common import (
+    Context,
+    Scenario,
+    accepted_ids,
+    answers_check,
+    event_of,
+    publish,
+    send_to_queue,
+    since_now,
+    wait_for,
+)
+from flashsale_chaos.stack import say
+
+#: Copies of the Lambda's concurrent duplicates wait out the payment queue's visibility timeout
+#: (360 s) before they are answered from the idempotency store: they are not waited for.
+LAMBDA_LOG_WAIT = 60.0
+
+
+def duplicates(ctx: Context) -> Outcome:
+    """Every ECS order's message is delivered three times at once (the API's publish, the same
+    event published again, and a copy put straight on the queue); every Lambda order's message
+    is delivered again after it completed. Each order is charged once."""
+    name = "duplicates"
+    since, log = since_now(), ProcessorLog(ctx.stack.log_path("processor"))
+    lambda_log = LambdaLog(ctx.stack.client("logs"), f"{ctx.stack.settings.env_name}-payment-fn")
+    env = ctx.stack.settings.env_name
+    products = new_products(ctx.stack, name, [5_000])
+    pid = next(iter(products))
+    mark, lambda_mark = log.mark(), lambda_log.mark()
+    count = max(4, ctx.orders // 3)
+    ecs = ctx.api.place_many([OrderSpec("ecs", pid)] * count)
+    for answer in ecs:  # at once: the copies race the original
+        if answer.accepted:
+            event = event_of(ctx.api.order(answer.order_id))
+            publish(ctx, event)
+            send_to_queue(ctx, f"{env}-order-queue", encode(event)[0], "ecs")
+    lam = ctx.api.place_many([OrderSpec("lambda", pid)] * (count // 2))
+    lam_ids = accepted_ids(lam)
+    ctx.auditor.settle(lam_ids, ctx.settle_timeout)
+    say(f"{name}: delivering {len(lam_ids)} completed Lambda order(s) again")
+    for order_id in lam_ids:
+        event = event_of(ctx.api.order(order_id))
+        publish(ctx, event)
+        send_to_queue(ctx, f"{env}-payment-queue", encode(event)[0], "lambda")
+    answers = ecs + lam
+    accepted = accepted_ids(answers)
+    outcome = ctx.auditor.audit(
+        name, accepted, products, since, ctx.settle_timeout, [answers_check(answers)]
+    )
+    ecs_ids = accepted_ids(ecs)
+    handled = wait_for(
+        lambda: (
+            (h := per_order(log.entries(mark, PROCESSED), ecs_ids))
+            and all(len(h.get(oid, [])) >= 3 for oid in ecs_ids)
+            and h
+        ),
+        timeout=ctx.settle_timeout,
+        interval=1,
+    ) or per_order(log.entries(mark, PROCESSED), ecs_ids)
+    copies = sum(len(lines) for lines in handled.values())
+    reported = sum(1 for lines in handled.values() for e in lines if e.get("duplicate"))
+    lam_handled = wait_for(
+        lambda: (
+            (h := per_order(lambda_log.entries(lambda_mark, PROCESSED), lam_ids))
+            and all(len(h.get(oid, [])) >= 3 for oid in lam_ids)
+            and h
+        ),
+        timeout=LAMBDA_LOG_WAIT,
+        interval=2,
+    ) or per_order(lambda_log.entries(lambda_mark, PROCESSED), lam_ids)
+    replays = sum(
+        1 for lines in lam_handled.values() for e in lines if e.get("outcome", {}).get("duplicate")
+    )
+    outcome.checks += [
+        Check(
+            "every ECS copy handled, the extra ones as duplicates",
+            copies == 3 * len(ecs_ids) and reported == 2 * len(ecs_ids),
+            f"{copies} deliveries of {len(ecs_ids)} order(s), {reported} reported duplicate",
+        ),
+        Check(
+            "Lambda redeliveries answered as duplicates",
+            replays == 2 * len(lam_ids),
+            f"{replays}/{2 * len(lam_ids)} replayed from the idempotency store",
+        ),
+    ]
+    return outcome
+
+
+def partial_batch(ctx: Context) -> Outcome:
+    """Lambda batches mixing real orders with records that raise (a body that is not an event,
+    an event for an order that does not exist): only the raising records are reported back for
+    a retry; the real orders complete, each handled once."""
+    name = "payment-fn-partial"
+    since = since_now()
+    lambda_log = LambdaLog(ctx.stack.client("logs"), f"{ctx.stack.settings.env_name}-payment-fn")
+    queue = f"{ctx.stack.settings.env_name}-payment-queue"
+    products = new_products(ctx.stack, name, [5_000])
+    pid = next(iter(products))
+    mark = lambda_log.mark()
+    before = ctx.auditor.tables.queue_depth(queue)
+    poison = max(2, ctx.orders // 10)
+    real = max(6, ctx.orders // 3)
+    marker = uuid.uuid4().hex[:8]
+    answers = []
+    for index in range(real):  # interleaved, so batches mix good and bad records
+        answers += ctx.api.place_many([OrderSpec("lambda", pid)])
+        if index < poison:
+            unknown = OrderPlaced(
+                order_id=f"chaos-{marker}-{index}",
+                customer_id=1,
+                items=(OrderItem(pid, 1, Decimal("5.00")),),
+                total=Decimal("5.00"),
+                route=Route.LAMBDA,
+            )
+            publish(ctx, unknown)
+            body = json.dumps({"chaos": "poison", "marker": marker, "n": index})
+            send_to_queue(ctx, queue, body, "lambda")
+    accepted = accepted_ids(answers)
+    outcome = ctx.auditor.audit(
+        name, accepted, products, since, ctx.settle_timeout, [answers_check(answers)]
+    )
+    handled = (
+        wait_for(
+            lambda: (
+                (h := per_order(lambda_log.entries(mark, PROCESSED), accepted))
+                and len(h) == len(accepted)
+                and h
+            ),
+            timeout=LAMBDA_LOG_WAIT,
+            interval=2,
+        )
+        or {}
+    )
+    once = [oid for oid in accepted if len(handled.get(oid, [])) == 1]
+    failed_records = len(
+        [
+            e
+            for e in lambda_log.entries(mark)
+            if e.get("level") in {"WARNING", "ERROR"} and marker in json.dumps(e)
+        ]
+    )
+    depth = ctx.auditor.tables.queue_depth(queue)
+    held_back = depth.get("ApproximateNumberOfMessagesNotVisible", 0) - before.get(
+        "ApproximateNumberOfMessagesNotVisible", 0
+    )
+    outcome.checks += [
+        Check(
+            "real orders handled once each",
+            len(once) == len(accepted),
+            f"{len(once)}/{len(accepted)}",
+        ),
+        Check(
+            "only the raising records kept for a retry",
+            held_back == 2 * poison and depth.get("ApproximateNumberOfMessages", 0) == 0,
+            f"{held_back} record(s) in flight for {2 * poison} raising ones "
+            f"(visible: {depth.get('ApproximateNumberOfMessages', 0)}); "
+            f"{failed_records} failure line(s) logged",
+        ),
+    ]
+    return outcome
+
+
+SCENARIOS = [
+    Scenario("duplicates", "the same message delivered 3x (SNS + SQS), ECS and Lambda", duplicates),
+    Scenario(
+        "payment-fn-partial",
+        "Lambda batches with raising records: partial batch failure",
+        partial_batch,
+        1.5,
+    ),
+]
