@@ -1,0 +1,237 @@
+"""The pipeline's benchmark figures for the closing note; printed, and written as JSON to
+results/pipeline-figures-<stamp>.json. Figures, not assertions.
+
+1. async acceptance: requests/s, p50 and p99 of POST /orders/async with 20 and 100 closed-loop
+   clients (locust FastHttpUser, headless, `--seconds` each, statistics reset once all clients run);
+2. sync: orders answered `completed` within 60 s by 20 closed-loop clients of POST /orders/sync
+   (the original system: 19 in 60 s, 29.5 s average wait).
+
+The load runs against a private API started here: the same gunicorn settings and code as the
+pipeline's API (2 gthread workers, one payment slot each), on its own free port, with its own
+tables, catalog and topic (ENV_NAME=figures<pid>) on the same LocalStack and moto. The topic's
+one subscriber is a queue nobody reads, so the accepted orders leave no backlog for the shared
+processor or Lambda, and the sync clients do not hold the shared API's threads. Everything it
+creates is deleted at the end. The load generator shares the machine's cores with the API and
+the emulators.
+
+    python scripts/pipeline_figures.py [--users 20 100] [--seconds 20] [--sync-seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+from flashsale.adapters.dynamodb import DynamoDbProductStore, create_tables
+from flashsale.catalog import generate
+from flashsale.settings import Settings
+from flashsale_load import config, machine, proc, scenarios
+from flashsale_load.bench import acceptance
+from flashsale_load.locust_stats import read_final
+from flashsale_load.phases import phase
+from localaws import envfile
+from localaws.config import HOST, PlatformConfig
+from localaws.pipeline import service_env
+
+#: the original system's sync figure (seed write-up): orders completed in 60 s by 20 clients
+SEED_SYNC_ORDERS = 19
+NO_LIMIT_MS = 1e9  # acceptance steps are reported, never cut short by a p99 limit
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the private API needs: four tables, a topic, the queue that swallows its events."""
+
+    settings: Settings
+    topic_arn: str
+    queue_url: str
+
+
+def platform_env() -> dict[str, str]:
+    """The running platform's client environment (the env file `make up` writes), then ours."""
+    cfg = PlatformConfig.from_env()
+    return {**cfg.client_env(), **envfile.read(cfg.env_file), **os.environ}
+
+
+def provision(env_name: str) -> Resources:
+    settings = Settings.from_env({**os.environ, "ENV_NAME": env_name})
+    ddb, sns, sqs = boto3.client("dynamodb"), boto3.client("sns"), boto3.client("sqs")
+    create_tables(ddb, settings)
+    DynamoDbProductStore(ddb, settings.products_table).seed(generate())
+    topic_arn = sns.create_topic(Name=f"{env_name}-order-events")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=f"{env_name}-order-sink")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return Resources(settings, topic_arn, queue_url)
+
+
+def teardown(res: Resources) -> None:
+    ddb, sns, sqs = boto3.client("dynamodb"), boto3.client("sns"), boto3.client("sqs")
+    with suppress(Exception):
+        sns.delete_topic(TopicArn=res.topic_arn)
+    with suppress(Exception):
+        sqs.delete_queue(QueueUrl=res.queue_url)
+    s = res.settings
+    for table in (s.orders_table, s.products_table, s.idempotency_table, s.payments_table):
+        with suppress(Exception):
+            ddb.delete_table(TableName=table)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def private_api(res: Resources, log_path: Path) -> Iterator[str]:
+    """The order API under gunicorn with the pipeline API's settings, on a free port."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **service_env(PlatformConfig.from_env()),
+        "ENV_NAME": res.settings.env_name,
+        "ORDER_TOPIC_ARN": res.topic_arn,
+        "API_HOST": HOST,
+        "API_PORT": str(port),
+        "PAYMENT_CONCURRENCY": "1",
+    }
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:orders_api.gunicorn_conf"]
+    process = proc.start([*argv, "orders_api.wsgi:app"], log_path, env)
+    url = f"http://{HOST}:{port}"
+    try:
+        if not proc.wait_for(lambda: _ready(url) or process.poll() is not None, 60):
+            raise RuntimeError(f"the private API did not get ready on {url} (see {log_path})")
+        if process.poll() is not None:
+            raise RuntimeError(f"the private API exited ({process.returncode}), see {log_path}")
+        yield url
+    finally:
+        proc.stop(process, grace=35)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/ready", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def async_acceptance(url: str, users: list[int], seconds: int, out: Path) -> list[dict]:
+    print(f"async acceptance: {users} closed-loop clients, {seconds} s each", flush=True)
+    steps = acceptance.run_steps("async", url, users, seconds, out, NO_LIMIT_MS)
+    return [asdict(step) for step in steps]
+
+
+def sync_completed(url: str, users: int, seconds: int, out: Path) -> dict[str, Any]:
+    """Closed-loop clients on POST /orders/sync for `seconds`: answers received in the window
+    (locust drops the requests still waiting when the run ends)."""
+    print(f"sync: {users} closed-loop clients for {seconds} s", flush=True)
+    run_dir = out / f"sync-u{users}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    argv = scenarios.locust_command(
+        scenarios.scenario("closed"),
+        phase="sync",
+        host=url,
+        out_dir=run_dir,
+        run_time=f"{seconds}s",
+        users=users,
+        spawn_rate=users,
+        html=False,
+    )
+    proc.run_bounded(argv, run_dir / "locust.log", seconds + 90)
+    stats = read_final(scenarios.stats_prefix(run_dir)).get(phase("sync").request_name)
+    if stats is None:
+        raise RuntimeError(f"no sync statistics (see {run_dir / 'locust.log'})")
+    figures = {
+        "users": users,
+        "seconds": seconds,
+        "completed": stats.successes,
+        "failures": stats.failures,
+        "per_minute": round(stats.successes * 60 / seconds, 1),
+        "avg_wait_s": None if stats.avg_ms is None else round(stats.avg_ms / 1000, 2),
+        "p50_wait_s": None if stats.p50_ms is None else round(stats.p50_ms / 1000, 2),
+        "p99_wait_s": None if stats.p99_ms is None else round(stats.p99_ms / 1000, 2),
+        "seed_completed": SEED_SYNC_ORDERS,
+    }
+    print(
+        f"  sync: {figures['completed']} orders completed in {seconds} s by {users} clients "
+        f"(average wait {figures['avg_wait_s']} s; the original: {SEED_SYNC_ORDERS})",
+        flush=True,
+    )
+    return figures
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pipeline_figures", description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, nargs="+", default=[20, 100])
+    parser.add_argument("--seconds", type=int, default=20, help="per acceptance step")
+    parser.add_argument("--sync-users", type=int, default=20)
+    parser.add_argument("--sync-seconds", type=int, default=60)
+    parser.add_argument("--out", type=Path, default=None, help="default results/")
+    args = parser.parse_args(argv)
+
+    os.environ.update(platform_env())
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = (args.out or config.results_dir()) / f"pipeline-figures-{stamp}"
+    out.mkdir(parents=True, exist_ok=True)
+    env_name = f"figures{os.getpid()}"
+    report: dict[str, Any] = {
+        "machine": machine.machine_info(),
+        "load_average_at_start": os.getloadavg(),
+        "api": "private copy of the order API: gunicorn, API_WORKERS/API_THREADS as the "
+        "pipeline's, PAYMENT_CONCURRENCY=1 per worker, PAYMENT_LATENCY_SECONDS="
+        + os.environ.get("PAYMENT_LATENCY_SECONDS", "3.0"),
+    }
+    started = time.monotonic()
+    res = provision(env_name)
+    try:
+        with private_api(res, out / "api.log") as url:
+            report["async_acceptance"] = async_acceptance(url, args.users, args.seconds, out)
+            report["sync"] = sync_completed(url, args.sync_users, args.sync_seconds, out)
+    finally:
+        teardown(res)
+    report["wall_time_s"] = round(time.monotonic() - started, 1)
+
+    path = out.parent / f"pipeline-figures-{stamp}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print("\nasync acceptance (POST /orders/async, closed loop):")
+    for step in report["async_acceptance"]:
+        print(
+            f"  {step['users']:>3} clients: {step['rps']:7.1f} req/s  p50 {_ms(step['p50_ms'])}"
+            f"  p99 {_ms(step['p99_ms'])}  ({step['requests']} requests, "
+            f"{step['failures']} failed)"
+        )
+    sync = report["sync"]
+    print(
+        f"sync (POST /orders/sync): {sync['completed']} orders completed in "
+        f"{sync['seconds']} s by {sync['users']} clients, average wait {sync['avg_wait_s']} s "
+        f"(the original system: {SEED_SYNC_ORDERS})"
+    )
+    print(f"written: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
