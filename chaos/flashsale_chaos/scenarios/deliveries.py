@@ -28,6 +28,8 @@ from flashsale_chaos.stack import say
 #: Copies of the Lambda's concurrent duplicates wait out the payment queue's visibility timeout
 #: (360 s) before they are answered from the idempotency store: they are not waited for.
 LAMBDA_LOG_WAIT = 60.0
+#: What Powertools' batch processor logs for each record that raised.
+RECORD_FAILED = "Record processing exception; skipping this record"
 
 
 def duplicates(ctx: Context) -> Outcome:
@@ -146,13 +148,7 @@ def partial_batch(ctx: Context) -> Outcome:
         or {}
     )
     once = [oid for oid in accepted if len(handled.get(oid, [])) == 1]
-    failed_records = len(
-        [
-            e
-            for e in lambda_log.entries(mark)
-            if e.get("level") in {"WARNING", "ERROR"} and marker in json.dumps(e)
-        ]
-    )
+    mixed, failed_records = _mixed_batches(lambda_log.entries(mark), set(accepted))
     depth = ctx.auditor.tables.queue_depth(queue)
     held_back = depth.get("ApproximateNumberOfMessagesNotVisible", 0) - before.get(
         "ApproximateNumberOfMessagesNotVisible", 0
@@ -168,10 +164,28 @@ def partial_batch(ctx: Context) -> Outcome:
             held_back == 2 * poison and depth.get("ApproximateNumberOfMessages", 0) == 0,
             f"{held_back} record(s) in flight for {2 * poison} raising ones "
             f"(visible: {depth.get('ApproximateNumberOfMessages', 0)}); "
-            f"{failed_records} failure line(s) logged",
+            f"{failed_records} record failure(s) logged",
+        ),
+        Check(
+            "batches mixed paid and raising records",
+            mixed > 0,
+            f"{mixed} invocation(s) reported failures beside paid orders",
         ),
     ]
     return outcome
+
+
+def _mixed_batches(entries: list[dict], real: set[str]) -> tuple[int, int]:
+    """(invocations with both a paid order and a failed record, failed records)."""
+    paid: set[str] = set()
+    failing: dict[str, int] = {}
+    for entry in entries:
+        invocation = entry.get("function_request_id")
+        if entry.get("message") == PROCESSED and entry.get("order_id") in real:
+            paid.add(invocation)
+        elif entry.get("message") == RECORD_FAILED:
+            failing[invocation] = failing.get(invocation, 0) + 1
+    return len(paid & set(failing)), sum(failing.values())
 
 
 SCENARIOS = [
