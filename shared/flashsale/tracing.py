@@ -128,6 +128,13 @@ def enabled() -> bool:
     return _enabled
 
 
+LOCAL_SAMPLING_RULES: dict[str, Any] = {
+    "version": 2,
+    "rules": [],
+    "default": {"fixed_target": 1, "rate": 1.0},
+}
+
+
 def configure(
     settings: Settings | None = None, service: str | None = None, patch: bool = True
 ) -> bool:
@@ -150,6 +157,10 @@ def configure(
         }
         if settings.xray_daemon_address:
             options["daemon_address"] = settings.xray_daemon_address
+        if settings.is_local:
+            # until the first centralized rules arrive from the daemon, sample every request
+            # like the local daemon's rule does (on AWS the SDK's default fallback applies)
+            options["sampling_rules"] = LOCAL_SAMPLING_RULES
         recorder.configure(**options)
         if patch:
             patch_botocore()

@@ -147,9 +147,12 @@ class Trace:
             yield from root.walk()
 
     def slowest(self) -> Span | None:
-        """The slowest span that is not just the sum of its children: the leaf-most long one."""
-        leaves = [s for s in self.spans.values() if not s.children]
-        return max(leaves, key=lambda s: s.duration, default=None)
+        """The span with the most time of its own (its duration less its children's)."""
+
+        def own_time(span: Span) -> float:
+            return span.duration - sum(child.duration for child in span.children)
+
+        return max(self.spans.values(), key=own_time, default=None)
 
     def names(self) -> list[str]:
         return [span.name for _, span in self.walk()]

@@ -114,3 +114,30 @@ def test_durations_parse_with_units():
     assert cli.duration("15m") == dt.timedelta(minutes=15)
     with pytest.raises(Exception, match="not a duration"):
         cli.duration("soon")
+
+
+def test_the_slowest_span_is_the_one_with_most_time_of_its_own():
+    t0 = 1795600000.0
+    gateway = {
+        "id": "c000000000000002",
+        "name": "payment-gateway",
+        "start_time": t0,
+        "end_time": t0 + 3.0,
+        "subsegments": [
+            {
+                "id": "c000000000000003",
+                "name": "dynamodb",
+                "start_time": t0 + 2.9,
+                "end_time": t0 + 2.95,
+            }
+        ],
+    }
+    root = {
+        "trace_id": "1-x",
+        "id": "c000000000000001",
+        "name": "fn",
+        "start_time": t0,
+        "end_time": t0 + 3.1,
+        "subsegments": [gateway],
+    }
+    assert Trace.from_documents("1-x", [root]).slowest().name == "payment-gateway"
