@@ -22,7 +22,7 @@ $(LS_VENV)/.installed: $(LS_INPUTS)
 	@scripts/install.sh localstack
 
 .PHONY: help install up down status logs env test test-unit lint fmt clean traces templates \
-        validate-stacks package-payment-fn deploy-local deploy-all redrive \
+        validate-stacks package-payment-fn deploy-local deploy-all redrive demo figures \
         load-normal load-flash load-spike load-browse load-compare load-workers bench cost
 
 help: ## list the targets
@@ -62,6 +62,12 @@ fmt: $(VENV)/.installed ## format the code with ruff
 
 traces: $(VENV)/.installed ## list recent X-Ray traces; ORDER=<id> shows one order's trace (ARGS=--json ...)
 	@$(STACKS_ENV) $(PY) -m flashsale_traces $(if $(ORDER),--order $(ORDER)) $(ARGS)
+
+demo: $(VENV)/.installed ## one order per phase (sync, async ECS, async Lambda): each status as it changes, a summary
+	@$(STACKS_ENV) $(PY) scripts/demo.py $(ARGS)
+
+figures: $(VENV)/.installed ## pipeline figures: async acceptance at 20/100 clients, sync orders in 60 s -> results/
+	@$(STACKS_ENV) $(PY) scripts/pipeline_figures.py $(ARGS)
 
 redrive: $(VENV)/.installed ## move dead-lettered orders back to their queue (QUEUE=order|payment)
 	@$(STACKS_ENV) $(PY) -m order_processor redrive --queue $(or $(QUEUE),order)

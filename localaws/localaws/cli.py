@@ -104,10 +104,10 @@ def cmd_down(cfg: PlatformConfig, args: argparse.Namespace) -> int:
     supervisor = Supervisor(cfg)
     if mode == "docker":
         platform = {c.name for c in platform_components(cfg)}
-        stopped = supervisor.stop([c for c in components if c.name not in platform])
+        stopped = supervisor.stop([c for c in components if c.name not in platform], strays=True)
         compose.compose(cfg, "down")
     else:
-        stopped = supervisor.stop(components)
+        stopped = supervisor.stop(components, strays=True)
     _print_stopped(stopped)
     names = {name for name, _ in stopped}
     left = supervisor.leftovers(c for c in components if c.name in names)

@@ -76,11 +76,15 @@ class Supervisor:
             )
         return StartResult(component.name, "started", record.pid, time.monotonic() - t0)
 
-    def stop(self, components: Iterable[Component]) -> list[tuple[str, str]]:
-        """Stop in reverse start order; also any PID file left for a name not in `components`."""
+    def stop(self, components: Iterable[Component], strays: bool = False) -> list[tuple[str, str]]:
+        """Stop `components` in reverse start order.
+
+        With `strays`, also whatever else has a PID file here (what an older `up` started under a
+        name that no longer exists): `down` must leave nothing behind.
+        """
         ordered = list(components)
         known = {c.name for c in ordered}
-        extra = [n for n in self.pids.names() if n not in known]
+        extra = [n for n in self.pids.names() if n not in known] if strays else []
         results = []
         grace = {c.name: c.stop_grace for c in ordered}
         for name in extra + [c.name for c in reversed(ordered)]:

@@ -72,3 +72,31 @@ def test_env_file_round_trip(tmp_path: Path):
     text = (tmp_path / "env").read_text()
     assert text.startswith("export ") and text.count("\n") == 1
     assert envfile.read(tmp_path / "env") == env
+
+
+def test_stopping_one_component_leaves_the_others_running(tmp_path: Path):
+    from localaws.components import Component
+    from localaws.config import PlatformConfig
+    from localaws.supervisor import Supervisor
+
+    cfg = PlatformConfig.from_env({"STATE_DIR": str(tmp_path)})
+    supervisor = Supervisor(cfg)
+
+    def sleeper(name: str) -> Component:
+        return Component(name, SLEEPER, dict(os.environ), ready=lambda: True, endpoint="-")
+
+    first, second = sleeper("first"), sleeper("second")
+    for component in (first, second):
+        supervisor.ensure(component)
+    stray = processes.spawn("stray", SLEEPER, os.environ, tmp_path / "stray.log")
+    supervisor.pids.write(stray)
+    try:
+        assert supervisor.stop([first]) == [("first", "stopped")]
+        assert supervisor.pids.running("second") and stray.alive()
+        stopped = dict(supervisor.stop([first, second], strays=True))
+        assert stopped == {"second": "stopped", "stray": "stopped"}
+        assert not stray.alive() and supervisor.pids.names() == []
+    finally:
+        for name in ("first", "second", "stray"):
+            if record := supervisor.pids.read(name):
+                processes.stop(record, grace=1)
