@@ -102,6 +102,13 @@ def build() -> Template:
         MinValue="1",
     )
     decline_rate = add_parameter(t, "PaymentDeclineRate", "Share of declined payments", Default="0")
+    decline_customers = add_parameter(
+        t,
+        "PaymentDeclineCustomerIds",
+        "Customers whose charges are always declined (comma-separated test ids; 'none'; empty:"
+        " the environment's default, 4000000002 when EnvName is local)",
+        Default="",
+    )
     error_rate = add_parameter(
         t, "PaymentErrorRate", "Share of gateway errors (fault injection)", Default="0"
     )
@@ -177,6 +184,7 @@ def build() -> Template:
         "PAYMENT_LATENCY_SECONDS": Ref(latency),
         "PAYMENT_CONCURRENCY": Ref(concurrency),
         "PAYMENT_DECLINE_RATE": Ref(decline_rate),
+        "PAYMENT_DECLINE_CUSTOMER_IDS": Ref(decline_customers),
         "PAYMENT_ERROR_RATE": Ref(error_rate),
         "POWERTOOLS_SERVICE_NAME": names.PAYMENT_FN,
         "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
