@@ -17,11 +17,30 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _body_bytes(request: Request) -> bytes:
+    """The body, refused with 413 beyond MAX_CONTENT_LENGTH.
+
+    With a Content-Length, Werkzeug refuses an oversized body before reading it. A chunked body
+    has none: Werkzeug would hand over its first MAX_CONTENT_LENGTH bytes as if that were all,
+    so the limit is enforced here while the body streams in.
+    """
+    if request.content_length is not None:
+        return request.get_data(cache=True)
+    data = request.environ["wsgi.input"].read(MAX_CONTENT_LENGTH + 1)
+    if len(data) > MAX_CONTENT_LENGTH:
+        raise ApiError(
+            413,
+            "request_entity_too_large",
+            f"the body is larger than {MAX_CONTENT_LENGTH} bytes",
+        )
+    return data
+
+
 def json_body(request: Request) -> Any:
     """The decoded JSON body: 415 for another content type, 400 when it is not valid JSON."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    raw = request.get_data(cache=True)  # raises 413 beyond MAX_CONTENT_LENGTH
+    raw = _body_bytes(request)
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
@@ -178,3 +180,21 @@ def test_outage_before_a_sync_payment_fails_the_order_and_frees_stock(
     [order] = real_orders.all()
     assert order.status == "failed" and order.failure_reason == "payment_not_started"
     assert world.stock(1) == 10 and world.ledger.all() == []
+
+
+def test_a_chunked_body_over_the_limit_is_413_and_under_it_is_read_whole(client):
+    from orders_api.http import MAX_CONTENT_LENGTH
+
+    body = b'{"customer_id": 1, "items": []}'
+
+    def post(data: bytes):
+        return client.post(
+            "/orders/async",
+            input_stream=io.BytesIO(data),
+            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        )
+
+    too_big = post(body + b" " * MAX_CONTENT_LENGTH)
+    assert too_big.status_code == 413
+    assert too_big.get_json()["error"]["code"] == "request_entity_too_large"
+    assert post(body).status_code == 422  # read whole, then validated: empty item list
