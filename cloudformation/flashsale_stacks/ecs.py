@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, Template
+from troposphere.applicationautoscaling import ScalableTarget
 from troposphere.ecs import (
     Cluster,
     ClusterSetting,
@@ -163,4 +164,20 @@ def common_environment() -> dict[str, Any]:
 def scalable_target_resource_id(cluster: Cluster, service: Any) -> Sub:
     return Sub(
         "service/${Cluster}/${Service}", Cluster=Ref(cluster), Service=GetAtt(service, "Name")
+    )
+
+
+def add_scalable_target(
+    t: Template, cluster: Cluster, service: Any, min_tasks: Any, max_tasks: Any
+) -> ScalableTarget:
+    """The Application Auto Scaling target of an ECS service's desired count."""
+    return t.add_resource(
+        ScalableTarget(
+            "ScalableTarget",
+            ServiceNamespace="ecs",
+            ScalableDimension="ecs:service:DesiredCount",
+            ResourceId=scalable_target_resource_id(cluster, service),
+            MinCapacity=min_tasks,
+            MaxCapacity=max_tasks,
+        )
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from troposphere import Equals, GetAtt, If, Join, Not, NoValue, Ref, Sub, Template
 from troposphere.applicationautoscaling import (
     PredefinedMetricSpecification,
-    ScalableTarget,
     ScalingPolicy,
     TargetTrackingScalingPolicyConfiguration,
 )
@@ -269,16 +268,7 @@ def build() -> Template:
         )
     )
 
-    scalable = t.add_resource(
-        ScalableTarget(
-            "ScalableTarget",
-            ServiceNamespace="ecs",
-            ScalableDimension="ecs:service:DesiredCount",
-            ResourceId=ecs.scalable_target_resource_id(cluster, service),
-            MinCapacity=Ref(min_tasks),
-            MaxCapacity=Ref(max_tasks),
-        )
-    )
+    scalable = ecs.add_scalable_target(t, cluster, service, Ref(min_tasks), Ref(max_tasks))
     t.add_resource(
         ScalingPolicy(
             "CpuScaling",

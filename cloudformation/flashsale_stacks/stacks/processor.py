@@ -10,7 +10,6 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Template
 from troposphere.applicationautoscaling import (
     CustomizedMetricSpecification,
-    ScalableTarget,
     ScalingPolicy,
     TargetTrackingMetric,
     TargetTrackingMetricDataQuery,
@@ -170,16 +169,7 @@ def build() -> Template:
         )
     )
 
-    scalable = t.add_resource(
-        ScalableTarget(
-            "ScalableTarget",
-            ServiceNamespace="ecs",
-            ScalableDimension="ecs:service:DesiredCount",
-            ResourceId=ecs.scalable_target_resource_id(cluster, service),
-            MinCapacity=Ref(min_tasks),
-            MaxCapacity=Ref(max_tasks),
-        )
-    )
+    scalable = ecs.add_scalable_target(t, cluster, service, Ref(min_tasks), Ref(max_tasks))
     t.add_resource(
         ScalingPolicy(
             "BacklogScaling",
