@@ -8,6 +8,7 @@ up) and, for a crash, a signal to the PID `localaws` recorded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -121,12 +122,25 @@ class Stack:
         return self._pids.running(name)
 
     def stop(self, name: str, grace: float) -> str:
-        """Stop one component like `localaws stop` does (SIGTERM, SIGKILL after `grace`), and
-        only that one: `localaws stop|restart NAME` also stop every other PID file's process."""
+        """Stop one component: one SIGTERM to its process group (and to descendants that left
+        it), SIGKILL after `grace`; "stopped", "killed" or "not running".
+
+        Not `localaws stop|restart NAME`: those also stop every other PID file's process, and
+        `localaws.processes.stop` sends the group leader SIGTERM twice (group, then each PID),
+        which the processor rightly takes as "exit now" instead of "finish in-flight work".
+        """
         record = self._pids.read(name)
-        if record is None:
+        if record is None or not record.alive():
+            self._pids.remove(name)
             return "not running"
-        how = processes.stop(record, grace=grace)
+        pids = [record.pid, *processes.descendants(record.pid)]
+        family = {pid: processes.start_time(pid) for pid in pids}
+        _signal_group(record.pid, family, signal.SIGTERM)
+        how = "stopped"
+        if not _wait_gone(family, grace):
+            _signal_group(record.pid, family, signal.SIGKILL)
+            _wait_gone(family, 10.0)
+            how = "killed"
         self._pids.remove(name)
         return how
 
@@ -174,6 +188,34 @@ class Stack:
         if done.returncode != 0:
             raise ChaosError(f"{module} {' '.join(args)} failed: {done.stderr.strip()[-2000:]}")
         return done.stdout
+
+
+def _signal_group(leader: int, family: dict[int, int | None], sig: signal.Signals) -> None:
+    """`sig` once to every process of `family`: the group at once, then those that left it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader, sig)
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.getpgid(pid) != leader:
+                os.kill(pid, sig)
+
+
+def _wait_gone(family: dict[int, int | None], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        for pid in family:  # collect our own children's exit status (none here, usually)
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, os.WNOHANG)
+        alive = [
+            pid
+            for pid, started in family.items()
+            if processes.start_time(pid) == started and not processes.is_zombie(pid)
+        ]
+        if not alive:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
 
 
 def say(message: str) -> None:
