@@ -16,6 +16,11 @@ Which undecided (pending or processing) ECS/Lambda orders are re-published:
 An order in `processing` whose queue is intact is never re-published: its message is retrying,
 or dead-lettered and waiting for an operator's redrive. Sync orders are paid inline: skipped.
 An order re-published once is left alone for `repeat_after` seconds (per process).
+
+Finding undecided orders means scanning the orders table, so a sweep only scans when it can
+find something: on its first run, when a route's queue was re-created since the last scan, and
+otherwise every `scan_every` seconds (for stale orders). The sweeps between read two queue
+attributes and nothing else.
 """
 
 from __future__ import annotations
@@ -66,6 +71,8 @@ class RouteQueues(Protocol):
 class SweepConfig:
     older_than: float = 120.0
     repeat_after: float = 600.0
+    #: Scan for stale orders this often; a re-created queue triggers a scan at once.
+    scan_every: float = 600.0
     #: Ignore the backlog check: re-publish every stale order (an operator's one-off sweep).
     force: bool = False
     dry_run: bool = False
@@ -79,6 +86,8 @@ class SweepResult:
     waiting: int = 0
     #: Routes whose queue could not be read (nothing of theirs was re-published).
     unreachable: list[str] = field(default_factory=list)
+    #: Whether this sweep read the orders table (see Sweeper.sweep).
+    scanned: bool = False
 
     @property
     def count(self) -> int:
@@ -115,6 +124,8 @@ class Sweeper:
         self._clock = clock
         self._monotonic = monotonic
         self._recent: dict[str, float] = {}  # order_id -> when it was re-published
+        self._scanned_at: float | None = None
+        self._queues_seen: dict[Route, datetime] = {}  # each queue's creation, at the last scan
 
     def sweep(self) -> SweepResult:
         result = SweepResult()
@@ -125,15 +136,27 @@ class Sweeper:
             except Exception as exc:
                 log.warning("sweep: queue of route %s unreadable: %s", route, exc)
                 result.unreachable.append(str(route))
-        if not states:
+        if not states or not self._scan_due(states):
             return result
+        result.scanned = True
+        self._scanned_at = self._monotonic()
+        self._queues_seen.update({route: state.created_at for route, state in states.items()})
         chosen = self._choose(self.orders.undecided(states), states, result)
         if self.config.dry_run:
             for order, reason in chosen:
                 result.republished[reason].append(order.order_id)
         elif chosen:
             self._publish(chosen, result)
+            if result.failed:  # e.g. the topic is not back yet: look again next sweep
+                self._scanned_at = None
         return result
+
+    def _scan_due(self, states: dict[Route, QueueState]) -> bool:
+        if self._scanned_at is None:
+            return True
+        if any(self._queues_seen.get(route) != state.created_at for route, state in states.items()):
+            return True  # a re-created queue: whatever it held is gone
+        return self._monotonic() - self._scanned_at >= self.config.scan_every
 
     def _choose(
         self, undecided: Iterable[Order], states: dict[Route, QueueState], result: SweepResult

@@ -160,7 +160,7 @@ def test_an_order_is_republished_again_only_after_repeat_after():
     stale = order(300)
     clock = Clock()
     publisher = InMemoryEventPublisher()
-    sweep = sweeper(Orders(stale), Queues(), publisher, clock=clock, repeat_after=600)
+    sweep = sweeper(Orders(stale), Queues(), publisher, clock=clock, repeat_after=600, scan_every=0)
     sweep.sweep()
     clock.now = 599
     sweep.sweep()
@@ -229,3 +229,31 @@ def test_an_order_changed_exactly_when_the_queue_was_created_is_not_lost():
     publisher = InMemoryEventPublisher()
     result = sweeper(Orders(at_birth), Queues(messages=5), publisher).sweep()
     assert result.count == 0 and result.waiting == 1
+
+
+def test_the_table_is_scanned_only_when_something_can_be_found():
+    orders, queues, clock = Orders(), Queues(), Clock()
+    sweep = sweeper(orders, queues, clock=clock, scan_every=600)
+    assert sweep.sweep().scanned  # the first sweep always looks
+    clock.now = 30
+    assert not sweep.sweep().scanned and len(orders.asked) == 1  # queue attributes only
+    queues.states[Route.LAMBDA] = QueueState(0, NOW)  # the payment queue was re-created
+    lost = order(60, OrderStatus.PROCESSING, Route.LAMBDA)
+    orders.orders.append(lost)
+    result = sweep.sweep()
+    assert result.scanned and result.republished[Reason.LOST] == [lost.order_id]
+    clock.now = 60
+    assert not sweep.sweep().scanned
+    clock.now = 631
+    assert sweep.sweep().scanned  # the periodic look for stale orders
+
+
+def test_a_queue_that_comes_back_triggers_a_scan():
+    queues, clock = Queues(), Clock()
+    queues.broken.add(Route.ECS)
+    orders = Orders()
+    sweep = sweeper(orders, queues, clock=clock)
+    assert sweep.sweep().unreachable == ["ecs"]
+    clock.now = 30
+    queues.broken.clear()
+    assert sweep.sweep().scanned
