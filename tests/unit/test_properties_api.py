@@ -92,10 +92,10 @@ class World:
         return {order.order_id for order in self.orders.all()}
 
     def unbalanced(self) -> dict[int, tuple[int, int, int]]:
-        """Products whose initial stock != stock left + units held by orders not failed."""
+        """Products whose initial stock != stock left + units of the orders that did not fail."""
         held = dict.fromkeys(self.initial, 0)
         for order in self.orders.all():
-            if order.status is OrderStatus.FAILED and order.stock_released:
+            if order.status is OrderStatus.FAILED:  # its units must be back
                 continue
             for pid, quantity in order.quantities().items():
                 if pid in held:
