@@ -18,7 +18,13 @@ from localaws import envfile, health
 from localaws.config import PlatformConfig
 
 CFG = PlatformConfig.from_env()
-LOCAL_ENV = {**CFG.client_env(), **envfile.read(CFG.env_file)}
+LOCAL_ENV = {
+    **CFG.client_env(),
+    "API_URL": f"http://127.0.0.1:{CFG.api_port}",
+    **envfile.read(CFG.env_file),
+}
+# e2e modules read the API's address at import: the stack's own, unless the caller names one
+os.environ.setdefault("API_URL", LOCAL_ENV["API_URL"])
 
 
 @pytest.fixture(scope="session")
