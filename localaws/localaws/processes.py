@@ -143,6 +143,13 @@ def _signal_all(pids: Iterable[int], sig: int) -> None:
             os.kill(pid, sig)
 
 
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
 def _reap(pid: int) -> None:
     """Collect the exit status if `pid` is our child (started by this process)."""
     with contextlib.suppress(ChildProcessError, OSError):
@@ -166,7 +173,8 @@ def stop(record: ProcessRecord, grace: float) -> str:
 
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(record.pid, signal.SIGTERM)
-    _signal_all(family, signal.SIGTERM)
+    # one SIGTERM each: a second one means "exit now" to programs with a graceful stop
+    _signal_all([p for p in family if _group_of(p) != record.pid], signal.SIGTERM)
     deadline = time.monotonic() + grace
     while survivors() and time.monotonic() < deadline:
         time.sleep(0.1)

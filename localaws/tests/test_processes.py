@@ -100,3 +100,26 @@ def test_stopping_one_component_leaves_the_others_running(tmp_path: Path):
         for name in ("first", "second", "stray"):
             if record := supervisor.pids.read(name):
                 processes.stop(record, grace=1)
+
+
+def test_stop_sends_a_single_sigterm_to_a_process_with_a_graceful_stop(tmp_path: Path):
+    code = (
+        "import signal, sys, time\n"
+        "seen = []\n"
+        "def on_term(*_):\n"
+        "    seen.append(1)\n"
+        "    print('term', len(seen), flush=True)\n"
+        "signal.signal(signal.SIGTERM, on_term)\n"
+        "print('ready', flush=True)\n"
+        "while not seen: time.sleep(0.01)\n"
+        "time.sleep(0.5)  # a graceful stop: finish work, then exit\n"
+        "print('terms', len(seen), flush=True)\n"
+    )
+    log = tmp_path / "graceful.log"
+    record = processes.spawn("graceful", [sys.executable, "-c", code], os.environ, log)
+    for _ in range(200):
+        if "ready" in log.read_text().splitlines():
+            break
+        processes.time.sleep(0.02)
+    assert processes.stop(record, grace=5) == "stopped"
+    assert "terms 1" in log.read_text().splitlines()
