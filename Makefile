@@ -12,7 +12,8 @@ STACKS_ENV = set -a; [ ! -f $(STATE_DIR)/env ] || . $(STATE_DIR)/env; set +a;
 DEV_INPUTS := requirements-dev.txt constraints/dev.txt shared/pyproject.toml localaws/pyproject.toml \
               services/api/pyproject.toml services/processor/pyproject.toml services/payment_fn/pyproject.toml \
               cloudformation/pyproject.toml traces/pyproject.toml \
-              localaws/lambda_executor/pyproject.toml load/pyproject.toml
+              localaws/lambda_executor/pyproject.toml load/pyproject.toml \
+              chaos/pyproject.toml
 LS_INPUTS  := constraints/localstack.txt localaws/lambda_executor/pyproject.toml
 
 $(VENV)/.installed: $(DEV_INPUTS)
@@ -22,7 +23,7 @@ $(LS_VENV)/.installed: $(LS_INPUTS)
 	@scripts/install.sh localstack
 
 .PHONY: help install up down status logs env test test-unit lint fmt clean traces templates \
-        validate-stacks package-payment-fn deploy-local deploy-all redrive demo figures \
+        validate-stacks package-payment-fn deploy-local deploy-all redrive demo figures chaos \
         load-normal load-flash load-spike load-browse load-compare load-workers bench cost
 
 help: ## list the targets
@@ -68,6 +69,9 @@ demo: $(VENV)/.installed ## one order per phase (sync, async ECS, async Lambda):
 
 figures: $(VENV)/.installed ## pipeline figures: async acceptance at 20/100 clients, sync orders in 60 s -> results/
 	@$(STACKS_ENV) $(PY) scripts/pipeline_figures.py $(ARGS)
+
+chaos: $(VENV)/.installed ## fault-injection scenarios against the running stack, each closed by an audit (SCENARIOS="duplicates ...")
+	@$(STACKS_ENV) $(PY) -m flashsale_chaos $(SCENARIOS) $(ARGS)
 
 redrive: $(VENV)/.installed ## move dead-lettered orders back to their queue (QUEUE=order|payment)
 	@$(STACKS_ENV) $(PY) -m order_processor redrive --queue $(or $(QUEUE),order)

@@ -26,8 +26,8 @@ case "${1:-}" in
     [ -x .venv/bin/python ] || "$py" -m venv .venv
     pip_quiet .venv -c constraints/dev.txt -r requirements-dev.txt \
       -e shared -e services/api -e services/processor -e services/payment_fn -e localaws \
-      -e cloudformation -e traces -e localaws/lambda_executor -e load
-    "$(pwd)/.venv/bin/python" -c "import flashsale, orders_api, order_processor, payment_fn, localaws, flashsale_stacks, flashsale_traces, flashsale_load"
+      -e cloudformation -e traces -e localaws/lambda_executor -e load -e chaos
+    "$(pwd)/.venv/bin/python" -c "import flashsale, orders_api, order_processor, payment_fn, localaws, flashsale_stacks, flashsale_traces, flashsale_load, flashsale_chaos"
     touch .venv/.installed
     echo "installed .venv ($(.venv/bin/python --version))"
     ;;
