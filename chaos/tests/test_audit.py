@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from flashsale_chaos import audit, report
-from flashsale_chaos.audit import Auditor, OrderRow, _order_id, _order_row
-from flashsale_chaos.model import Check, Outcome
 
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
+from flashsale_chaos import audit, report
+from flashsale_chaos.audit import Auditor, OrderRow, _order_id, _order_row
+from flashsale_chaos.model import Check, Outcome
 
 PRODUCT = 800_000_001
 
