@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from flashsale_chaos import report
 from flashsale_chaos.audit import Auditor
 from flashsale_chaos.load import Api
