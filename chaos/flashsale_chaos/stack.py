@@ -2,14 +2,14 @@
 
 Ports and the state folder come from the same variables `make up` reads (LOCALSTACK_PORT,
 MOTO_PORT, API_PORT, STATE_DIR, ...), so the scenarios target whatever stack the caller's
-environment names. Processes are controlled through `python -m localaws` (restart, stop, start,
-up) and, for a crash, a signal to the PID `localaws` recorded.
+environment names. Processes are controlled through `python -m localaws` (stop, start, up) and,
+for a crash, a signal to the PID `localaws` recorded.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +23,7 @@ import requests
 from botocore.config import Config
 
 from flashsale.settings import Settings
-from localaws import envfile, processes
+from localaws import envfile
 from localaws.config import HOST, PlatformConfig
 from localaws.processes import PidFiles, ProcessRecord
 
@@ -121,35 +121,19 @@ class Stack:
     def process(self, name: str) -> ProcessRecord | None:
         return self._pids.running(name)
 
-    def stop(self, name: str, grace: float) -> str:
-        """Stop one component: one SIGTERM to its process group (and to descendants that left
-        it), SIGKILL after `grace`; "stopped", "killed" or "not running".
-
-        Not `localaws stop|restart NAME`: those also stop every other PID file's process, and
-        `localaws.processes.stop` sends the group leader SIGTERM twice (group, then each PID),
-        which the processor rightly takes as "exit now" instead of "finish in-flight work".
-        """
-        record = self._pids.read(name)
-        if record is None or not record.alive():
-            self._pids.remove(name)
-            return "not running"
-        pids = [record.pid, *processes.descendants(record.pid)]
-        family = {pid: processes.start_time(pid) for pid in pids}
-        _signal_group(record.pid, family, signal.SIGTERM)
-        how = "stopped"
-        if not _wait_gone(family, grace):
-            _signal_group(record.pid, family, signal.SIGKILL)
-            _wait_gone(family, 10.0)
-            how = "killed"
-        self._pids.remove(name)
-        return how
+    def stop(self, name: str) -> str:
+        """`localaws stop NAME` (SIGTERM, SIGKILL after the component's grace): how it ended,
+        "stopped", "killed" or "not running"."""
+        output = self.localaws("stop", name)
+        found = re.search(rf"^{re.escape(name)}: (.+)$", output, re.MULTILINE)
+        return found.group(1).strip() if found else "not running"
 
     def start(self, name: str, env: Mapping[str, str] | None = None) -> None:
-        """Start one component (`localaws start NAME`) with these settings on top of ours."""
+        """`localaws start NAME` with these settings on top of the caller's environment."""
         self.localaws("start", name, env=env)
 
-    def restart(self, name: str, grace: float, env: Mapping[str, str] | None = None) -> str:
-        how = self.stop(name, grace)
+    def restart(self, name: str, env: Mapping[str, str] | None = None) -> str:
+        how = self.stop(name)
         self.start(name, env)
         return how
 
@@ -188,34 +172,6 @@ class Stack:
         if done.returncode != 0:
             raise ChaosError(f"{module} {' '.join(args)} failed: {done.stderr.strip()[-2000:]}")
         return done.stdout
-
-
-def _signal_group(leader: int, family: dict[int, int | None], sig: signal.Signals) -> None:
-    """`sig` once to every process of `family`: the group at once, then those that left it."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(leader, sig)
-    for pid in family:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            if os.getpgid(pid) != leader:
-                os.kill(pid, sig)
-
-
-def _wait_gone(family: dict[int, int | None], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        for pid in family:  # collect our own children's exit status (none here, usually)
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(pid, os.WNOHANG)
-        alive = [
-            pid
-            for pid, started in family.items()
-            if processes.start_time(pid) == started and not processes.is_zombie(pid)
-        ]
-        if not alive:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.1)
 
 
 def say(message: str) -> None:

@@ -96,21 +96,17 @@ def wait_until_paying(ctx: Context, order_ids: Sequence[str], at_least: int) -> 
     return paying
 
 
-#: The processor finishes in-flight payments on SIGTERM (localaws gives it 40 s too).
-PROCESSOR_STOP_GRACE = 40.0
-
-
 def restart_processor(ctx: Context, **settings: str) -> str:
     """Restart the processor (SIGTERM, then start) with these settings on top of the caller's
     environment; how the old one ended ("stopped" or "killed")."""
     what = ", ".join(f"{k}={v}" for k, v in settings.items()) or "the caller's settings"
     say(f"restarting the processor with {what}")
-    return ctx.stack.restart("processor", PROCESSOR_STOP_GRACE, env=settings)
+    return ctx.stack.restart("processor", env=settings)
 
 
 def restore_processor(ctx: Context) -> None:
     """Back to the caller's settings (what `make up` started it with)."""
-    ctx.stack.stop("processor", PROCESSOR_STOP_GRACE)
+    ctx.stack.stop("processor")
     ctx.stack.localaws("start", "processor", unset=PROCESSOR_FAULT_VARIABLES)
 
 

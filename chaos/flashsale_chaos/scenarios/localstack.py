@@ -23,7 +23,6 @@ MAX_ORDERS = 300
 #: leaves an in-progress idempotency record that expires after it; the copy comes after that.
 OUTAGE_SECONDS = 45.0
 WARM_UP_ORDERS = 10
-LOCALSTACK_STOP_GRACE = 15.0  # what localaws gives it before SIGKILL
 AFTER_RECOVERY_ORDERS = 10
 #: The sweeper runs every 30 s inside the processor.
 SWEEP_WAIT = 90.0
@@ -49,7 +48,7 @@ def restart(ctx: Context) -> Outcome:
         wait_for(lambda: _counted(load) >= WARM_UP_ORDERS, timeout=60)
         down_at = time.monotonic()
         say(f"{name}: stopping LocalStack under load")
-        how = ctx.stack.stop("localstack", LOCALSTACK_STOP_GRACE)
+        how = ctx.stack.stop("localstack")
         say(f"{name}: LocalStack {how} after {time.monotonic() - down_at:.1f} s")
         wait_for(lambda: time.monotonic() - down_at >= OUTAGE_SECONDS, timeout=OUTAGE_SECONDS + 5)
         say(f"{name}: localaws up (restart LocalStack, redeploy the stacks)")
