@@ -82,6 +82,8 @@ def build() -> Template:
     log_group = ecs.add_log_group(t, names.PROCESSOR, retention)
     queue_arn = import_value(names.queue_arn_export(names.ORDER_QUEUE))
     dlq_arn = import_value(names.queue_arn_export(names.ORDER_DLQ))
+    payment_queue_arn = import_value(names.queue_arn_export(names.PAYMENT_QUEUE))
+    topic_arn = import_value(names.ORDER_TOPIC_ARN)
 
     execution_role = t.add_resource(ecs.execution_role(names.PROCESSOR, repository))
     tables = (names.ORDERS_TABLE, names.PRODUCTS_TABLE, names.PAYMENTS_TABLE)
@@ -108,6 +110,11 @@ def build() -> Template:
                     [table_arn(table) for table in tables]
                     + [table_index_arn(table) for table in tables],
                 ),
+                # the order sweeper: finds accepted orders whose message was lost (scan), checks
+                # the consumers' queues, re-publishes their OrderPlaced event
+                iam.statement(["dynamodb:Scan"], [table_arn(names.ORDERS_TABLE)]),
+                iam.statement(["sqs:GetQueueAttributes"], [payment_queue_arn]),
+                iam.statement(["sns:Publish"], [topic_arn]),
                 iam.xray_statement(),
             ],
         )
@@ -117,6 +124,8 @@ def build() -> Template:
         **ecs.common_environment(),
         "ORDER_QUEUE_URL": import_value(names.queue_url_export(names.ORDER_QUEUE)),
         "ORDER_DLQ_URL": import_value(names.queue_url_export(names.ORDER_DLQ)),
+        "PAYMENT_QUEUE_URL": import_value(names.queue_url_export(names.PAYMENT_QUEUE)),
+        "ORDER_TOPIC_ARN": topic_arn,
         "PROCESSOR_CONCURRENCY": Ref(processor_concurrency),
         "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
     }
