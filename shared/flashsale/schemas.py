@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import (
@@ -81,6 +82,12 @@ class OrderRequestSchema(Schema):
         return OrderRequest(customer_id=data["customer_id"], items=tuple(data["items"]))
 
 
+def _non_negative_money(value: Decimal) -> None:
+    """At least 0, once rounded to cents: -0.004 rounds to -0.00, which is still negative input."""
+    if value < 0 or value.is_signed():
+        raise ValidationError("must be greater than or equal to 0")
+
+
 class _Money(fields.Decimal):
     """Decimal in, JSON number out (the original API returned prices as numbers)."""
 
@@ -126,7 +133,7 @@ class ProductSchema(Schema):
 
     product_id = _positive_int(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
-    price = _Money(required=True, places=2, validate=validate.Range(min=0), allow_nan=False)
+    price = _Money(required=True, places=2, validate=_non_negative_money, allow_nan=False)
     stock = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
     category = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=MAX_NAME_LENGTH)
@@ -147,7 +154,7 @@ class ProductUpdateSchema(Schema):
         unknown = RAISE
 
     name = fields.String(validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
-    price = fields.Decimal(places=2, validate=validate.Range(min=0), allow_nan=False)
+    price = fields.Decimal(places=2, validate=_non_negative_money, allow_nan=False)
     stock = fields.Integer(strict=True, validate=validate.Range(min=0))
     category = fields.String(allow_none=True, validate=validate.Length(max=MAX_NAME_LENGTH))
     description = fields.String(allow_none=True, validate=validate.Length(max=MAX_TEXT_LENGTH))

@@ -85,3 +85,13 @@ def test_product_update_is_partial_but_not_empty():
         ProductUpdateSchema().load({"stock": -1})
     with pytest.raises(ValidationError):
         ProductUpdateSchema().load({"product_id": 9})
+
+
+def test_a_negative_price_that_rounds_to_zero_is_refused():
+    from marshmallow import ValidationError
+
+    from flashsale.schemas import ProductUpdateSchema
+
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        ProductUpdateSchema().load({"price": "-0.004"})
+    assert ProductUpdateSchema().load({"price": "0.004"})["price"] == 0

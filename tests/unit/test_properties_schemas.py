@@ -212,7 +212,9 @@ def test_product_schemas_refuse_garbage_with_validation_errors(data: Any) -> Non
 def test_a_price_is_accepted_only_when_finite_and_not_negative_at_two_places(
     price: float,
 ) -> None:
-    acceptable = _at_two_places(price) is not None and _at_two_places(price) >= 0
+    rounded = _at_two_places(price)
+    # negative input is refused even when it rounds to -0.00
+    acceptable = rounded is not None and rounded >= 0 and not rounded.is_signed()
     try:
         loaded = ProductUpdateSchema().load({"price": price})
     except ValidationError as exc:
