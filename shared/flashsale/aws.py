@@ -31,13 +31,19 @@ def default_settings() -> Settings:
     return _default_settings
 
 
-def botocore_config(settings: Settings) -> Config:
+#: seconds to wait for an answer: above SQS's 20 s long poll for SQS; short elsewhere, so an
+#: unreachable or hanging dependency becomes a quick 503 instead of a client-side timeout
+READ_TIMEOUTS = {"sqs": 30}
+DEFAULT_READ_TIMEOUT = 10
+
+
+def botocore_config(settings: Settings, service: str = "") -> Config:
     return Config(
         region_name=settings.region,
         retries={"mode": "standard", "max_attempts": 4},
         max_pool_connections=settings.aws_max_pool_connections,
         connect_timeout=5,
-        read_timeout=30,  # above SQS's 20 s long poll
+        read_timeout=READ_TIMEOUTS.get(service, DEFAULT_READ_TIMEOUT),
         tcp_keepalive=True,
     )
 
@@ -72,7 +78,7 @@ def client(service: str, settings: Settings | None = None) -> Any:
                 service,
                 region_name=settings.region,
                 endpoint_url=endpoint,
-                config=botocore_config(settings),
+                config=botocore_config(settings, service),
             )
         return _clients[key]
 
