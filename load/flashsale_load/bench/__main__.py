@@ -5,7 +5,7 @@ stack, bounded in time; prints the figures and writes bench.json under results/.
    it), against the API and against a bare Flask+gunicorn endpoint with the API's gunicorn
    settings, started here on BENCH_BARE_PORT -> `acceptance ratio: X.XX`.
    The acceptance orders are benchmark traffic: their queued messages are purged afterwards
-   (those orders stay pending).
+   and the orders failed with their stock released.
 2. draining: the consumer (BENCH_CONSUMER: ecs, the processor, or lambda) paused, a backlog
    placed, the consumer resumed with a short latency
    -> `drain ratio: X.XX` against concurrency / latency; the ledger must hold one charge per
@@ -20,6 +20,7 @@ stack, bounded in time; prints the figures and writes bench.json under results/.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
@@ -57,12 +58,13 @@ def bench_acceptance(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any
         f"p99 limit {s.p99_limit_ms:g} ms",
         flush=True,
     )
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
     api_steps = acceptance.run_steps(
         "api", api, s.step_users, s.step_seconds, out / "acceptance", s.p99_limit_ms
     )
-    # the accepted orders are benchmark traffic: drop their messages rather than leave hours of
-    # 3 s payments queued (the orders stay pending in the table)
-    purged = discard_backlog(stack, "order-queue")
+    # the accepted orders are benchmark traffic: drop their messages and fail them rather than
+    # leave hours of 3 s payments queued
+    purged = discard_backlog(stack, "order-queue", since=started)
     print(f"  discarded {purged} benchmark orders from the order queue", flush=True)
     gunicorn_env = api_gunicorn_env(stack)
     with acceptance.bare_server(
@@ -94,12 +96,53 @@ def bench_acceptance(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any
     }
 
 
-def discard_backlog(stack: Stack, queue: str) -> int:
+def discard_backlog(stack: Stack, queue: str, since: str | None = None) -> int:
+    """Drop the queued messages; with `since` (ISO time), also fail the orders they were for.
+
+    Failing them (stock given back) keeps the books straight and stops the processor's sweeper
+    from re-publishing them later as orders whose message was lost.
+    """
     url = stack.queues[queue]
     depth = stack.queue_depth(url)
     stack.sqs.purge_queue(QueueUrl=url)
     proc.wait_for(lambda: stack.queue_depth(url) == 0, 60, 0.5)
+    if since is not None:
+        failed = fail_pending_orders(stack, since)
+        print(f"  failed {failed} discarded benchmark orders (stock released)", flush=True)
     return depth
+
+
+def fail_pending_orders(stack: Stack, since: str) -> int:
+    """Move the `pending` ECS orders created since `since` to `failed` and release their stock."""
+    from flashsale import bootstrap
+    from flashsale.domain.model import OrderStatus
+
+    orders = bootstrap.order_store(stack.settings)
+    pages = stack.dynamodb.get_paginator("scan").paginate(
+        TableName=stack.settings.orders_table,
+        ProjectionExpression="order_id",
+        FilterExpression="#s = :pending AND #r = :ecs AND created_at >= :since",
+        ExpressionAttributeNames={"#s": "status", "#r": "route"},
+        ExpressionAttributeValues={
+            ":pending": {"S": "pending"},
+            ":ecs": {"S": "ecs"},
+            ":since": {"S": since},
+        },
+    )
+    failed = 0
+    for page in pages:
+        for item in page.get("Items", []):
+            order_id = item["order_id"]["S"]
+            moved = orders.transition(
+                order_id,
+                {OrderStatus.PENDING},
+                OrderStatus.FAILED,
+                failure_reason="discarded_benchmark_traffic",
+            )
+            if moved:
+                orders.release_stock(order_id)
+                failed += 1
+    return failed
 
 
 def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
