@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -112,6 +113,13 @@ def test_product_store_get_many_list_search_update(products):
         products.update(2, bogus=5)
 
 
+def eventually(probe, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not probe():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
 def test_catalog_snapshot_is_cached_until_written(ddb):
     now = [0.0]
     store = DynamoDbProductStore(
@@ -122,9 +130,13 @@ def test_catalog_snapshot_is_cached_until_written(ddb):
     ddb.delete_item(TableName=SETTINGS.products_table, Key={"product_id": {"N": "3"}})
     assert len(store.list()) == 3  # still the snapshot
     now[0] += 6
-    assert len(store.list()) == 2
+    assert len(store.list()) == 3  # stale: served while a background thread refreshes it
+    eventually(lambda: len(store.list()) == 2)
+    now[0] += 60  # far too old (refreshing kept failing): read synchronously
+    ddb.delete_item(TableName=SETTINGS.products_table, Key={"product_id": {"N": "2"}})
+    assert len(store.list()) == 1
     store.put(Product(9, "New", Decimal(1), 1))
-    assert [p.product_id for p in store.list()] == [1, 2, 9]
+    assert [p.product_id for p in store.list()] == [1, 9]  # a write invalidates the snapshot
 
 
 def test_cached_get_many_reads_the_table_only_for_what_the_snapshot_lacks(ddb):

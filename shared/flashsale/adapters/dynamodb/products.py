@@ -39,6 +39,8 @@ class DynamoDbProductStore:
         self._lock = threading.Lock()
         self._snapshot: list[Product] | None = None
         self._snapshot_at = 0.0
+        self._invalidated_at = float("-inf")
+        self._refreshing = False
 
     def get(self, product_id: int) -> Product | None:
         response = self._client.get_item(
@@ -147,20 +149,46 @@ class DynamoDbProductStore:
     def invalidate(self) -> None:
         with self._lock:
             self._snapshot = None
+            self._invalidated_at = self._clock()
 
     def _catalog(self) -> list[Product]:
+        """The catalog snapshot. Past `cache_seconds`, the stale snapshot is still served while
+        one background thread reads a new one, so no request waits for the table scan (only the
+        first, or one past 3x the age when refreshing keeps failing)."""
         with self._lock:
-            fresh = self._clock() - self._snapshot_at < self.cache_seconds
-            if self._snapshot is not None and fresh:
-                return self._snapshot
-            products: list[Product] = []
-            kwargs: dict[str, Any] = {"TableName": self.table}
-            while True:
-                response = self._client.scan(**kwargs)
-                products.extend(item_to_product(item) for item in response.get("Items", []))
-                if "LastEvaluatedKey" not in response:
-                    break
-                kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-            products.sort(key=lambda p: p.product_id)
-            self._snapshot, self._snapshot_at = products, self._clock()
-            return products
+            snapshot, age = self._snapshot, self._clock() - self._snapshot_at
+            if snapshot is not None and age < self.cache_seconds:
+                return snapshot
+            if snapshot is not None and age < 3 * self.cache_seconds:
+                if not self._refreshing:
+                    self._refreshing = True
+                    threading.Thread(
+                        target=self._refresh_quietly, name="catalog-refresh", daemon=True
+                    ).start()
+                return snapshot
+        return self._refresh()
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self._refresh()
+        except Exception:  # served stale meanwhile; the next read tries again
+            pass
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def _refresh(self) -> list[Product]:
+        products: list[Product] = []
+        kwargs: dict[str, Any] = {"TableName": self.table}
+        read_at = self._clock()
+        while True:
+            response = self._client.scan(**kwargs)
+            products.extend(item_to_product(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        products.sort(key=lambda p: p.product_id)
+        with self._lock:
+            if read_at >= self._invalidated_at:  # a write during the scan makes it stale
+                self._snapshot, self._snapshot_at = products, read_at
+        return products
