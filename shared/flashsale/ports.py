@@ -85,10 +85,7 @@ class OrderStore(Protocol):
 class ProductStore(Protocol):
     def get(self, product_id: int) -> Product | None: ...
 
-    def get_many(self, product_ids: Iterable[int], cached: bool = False) -> dict[int, Product]:
-        """The products that exist among `product_ids`. With `cached`, the answer may come from
-        a catalog snapshot up to CATALOG_CACHE_SECONDS old (good enough to price an order:
-        stock is enforced by `OrderStore.place`, not read here)."""
+    def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]: ...
 
     def list(self, limit: int = 100, after: int | None = None) -> list[Product]:
         """Products ordered by id, starting after `after`."""

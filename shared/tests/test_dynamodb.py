@@ -139,35 +139,6 @@ def test_catalog_snapshot_is_cached_until_written(ddb):
     assert [p.product_id for p in store.list()] == [1, 9]  # a write invalidates the snapshot
 
 
-def test_cached_get_many_reads_the_table_only_for_what_the_snapshot_lacks(ddb):
-    now = [0.0]
-    store = DynamoDbProductStore(
-        ddb, SETTINGS.products_table, cache_seconds=5, clock=lambda: now[0]
-    )
-    store.seed(make_products())
-    assert len(store.list()) == 3  # takes the snapshot
-    ddb.update_item(
-        TableName=SETTINGS.products_table,
-        Key={"product_id": {"N": "1"}},
-        UpdateExpression="SET price = :p",
-        ExpressionAttributeValues={":p": {"N": "123"}},
-    )
-    ddb.put_item(
-        TableName=SETTINGS.products_table,
-        Item={
-            "product_id": {"N": "7"},
-            "name": {"S": "Late"},
-            "price": {"N": "2"},
-            "stock": {"N": "1"},
-        },
-    )
-    cached = store.get_many([1, 7, 99], cached=True)
-    assert cached[1].price != Decimal(123)  # the snapshot's price
-    assert cached[7].name == "Late"  # not in the snapshot: read from the table
-    assert 99 not in cached
-    assert store.get_many([1])[1].price == Decimal(123)  # uncached reads the table
-
-
 def test_seed_writes_more_than_one_batch(ddb):
     store = DynamoDbProductStore(ddb, SETTINGS.products_table, cache_seconds=0)
     catalog = [Product(i, f"P{i}", Decimal("1.00"), 5) for i in range(1, 61)]

@@ -40,7 +40,7 @@ class InMemoryProductStore:
             product = self._products.get(product_id)
             return copy.copy(product) if product else None
 
-    def get_many(self, product_ids: Iterable[int], cached: bool = False) -> dict[int, Product]:
+    def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
         with self._lock:
             found = set(product_ids) & self._products.keys()
             return {pid: copy.copy(self._products[pid]) for pid in found}

@@ -49,13 +49,9 @@ class DynamoDbProductStore:
         item = response.get("Item")
         return item_to_product(item) if item else None
 
-    def get_many(self, product_ids: Iterable[int], cached: bool = False) -> dict[int, Product]:
+    def get_many(self, product_ids: Iterable[int]) -> dict[int, Product]:
         ids = sorted(set(product_ids))
         found: dict[int, Product] = {}
-        if cached:  # from the catalog snapshot; only ids it lacks are read from the table
-            snapshot = {p.product_id: p for p in self._catalog()}
-            found = {pid: snapshot[pid] for pid in ids if pid in snapshot}
-            ids = [pid for pid in ids if pid not in found]
         for start in range(0, len(ids), BATCH_GET_SIZE):
             request: dict[str, Any] = {
                 self.table: {
