@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, Template
+from troposphere import GetAtt, Parameter, Ref, Sub, Template
 from troposphere.applicationautoscaling import ScalableTarget
 from troposphere.ecs import (
     Cluster,
@@ -180,4 +181,46 @@ def add_scalable_target(
             MinCapacity=min_tasks,
             MaxCapacity=max_tasks,
         )
+    )
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The sizing parameters every ECS service stack declares."""
+
+    cpu: Parameter
+    memory: Parameter
+    desired: Parameter
+    min_tasks: Parameter
+    max_tasks: Parameter
+
+
+def add_capacity_parameters(
+    t: Template, cpu: str, memory: str, desired: str, min_desired: str, min_tasks: str
+) -> Capacity:
+    """Task size, initial task count and autoscaling bounds, with the stack's defaults."""
+    return Capacity(
+        cpu=add_parameter(
+            t, "Cpu", "Task CPU units", Default=cpu, AllowedValues=["256", "512", "1024", "2048"]
+        ),
+        memory=add_parameter(t, "Memory", "Task memory (MiB)", Default=memory),
+        desired=add_parameter(
+            t,
+            "DesiredCount",
+            "Tasks at creation",
+            Type="Number",
+            Default=desired,
+            MinValue=min_desired,
+        ),
+        min_tasks=add_parameter(
+            t,
+            "MinCapacity",
+            "Autoscaling minimum",
+            Type="Number",
+            Default=min_tasks,
+            MinValue="1",
+        ),
+        max_tasks=add_parameter(
+            t, "MaxCapacity", "Autoscaling maximum", Type="Number", Default="10", MinValue="1"
+        ),
     )

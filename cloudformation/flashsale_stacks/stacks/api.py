@@ -52,19 +52,11 @@ HEALTH_PATH = "/health"
 def build() -> Template:
     t = new_template("flash-sale api: the order API on ECS Fargate behind an ALB, autoscaled")
     repository, tag = ecs.add_image_parameters(t, "flashsale-api")
-    cpu = add_parameter(
-        t, "Cpu", "Task CPU units", Default="512", AllowedValues=["256", "512", "1024", "2048"]
+    capacity = ecs.add_capacity_parameters(
+        t, cpu="512", memory="1024", desired="2", min_desired="1", min_tasks="2"
     )
-    memory = add_parameter(t, "Memory", "Task memory (MiB)", Default="1024")
-    desired = add_parameter(
-        t, "DesiredCount", "Tasks at creation", Type="Number", Default="2", MinValue="1"
-    )
-    min_tasks = add_parameter(
-        t, "MinCapacity", "Autoscaling minimum", Type="Number", Default="2", MinValue="1"
-    )
-    max_tasks = add_parameter(
-        t, "MaxCapacity", "Autoscaling maximum", Type="Number", Default="10", MinValue="1"
-    )
+    cpu, memory, desired = capacity.cpu, capacity.memory, capacity.desired
+    min_tasks, max_tasks = capacity.min_tasks, capacity.max_tasks
     cpu_target = add_parameter(
         t, "CpuTargetPercent", "Average CPU to hold", Type="Number", Default="60"
     )

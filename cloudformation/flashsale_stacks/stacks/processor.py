@@ -49,19 +49,11 @@ def build() -> Template:
         "flash-sale processor: the SQS order processor on ECS Fargate, scaled on backlog per task"
     )
     repository, tag = ecs.add_image_parameters(t, "flashsale-processor")
-    cpu = add_parameter(
-        t, "Cpu", "Task CPU units", Default="256", AllowedValues=["256", "512", "1024", "2048"]
+    capacity = ecs.add_capacity_parameters(
+        t, cpu="256", memory="512", desired="1", min_desired="0", min_tasks="1"
     )
-    memory = add_parameter(t, "Memory", "Task memory (MiB)", Default="512")
-    desired = add_parameter(
-        t, "DesiredCount", "Tasks at creation", Type="Number", Default="1", MinValue="0"
-    )
-    min_tasks = add_parameter(
-        t, "MinCapacity", "Autoscaling minimum", Type="Number", Default="1", MinValue="1"
-    )
-    max_tasks = add_parameter(
-        t, "MaxCapacity", "Autoscaling maximum", Type="Number", Default="10", MinValue="1"
-    )
+    cpu, memory, desired = capacity.cpu, capacity.memory, capacity.desired
+    min_tasks, max_tasks = capacity.min_tasks, capacity.max_tasks
     backlog_target = add_parameter(
         t,
         "BacklogPerTaskTarget",
