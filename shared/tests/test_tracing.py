@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -12,7 +11,6 @@ import boto3
 import botocore.client
 import botocore.endpoint
 import pytest
-from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import AWSXRayRecorder, xray_recorder
 from aws_xray_sdk.core.lambda_launcher import LambdaContext
 from botocore.stub import Stubber
@@ -20,6 +18,7 @@ from botocore.stub import Stubber
 from flashsale import tracing
 from flashsale.domain.model import Order, OrderItem, Route
 from flashsale.events import TRACE_HEADER_ATTRIBUTE, OrderPlaced, encode
+from flashsale.testing import CapturingEmitter, flatten, sdk_enabled
 from flashsale.tracing import TraceHeader
 
 ROOT = "1-6b06e3c8-6b9f1f765fe0a22fb556bf7f"
@@ -112,47 +111,20 @@ def test_the_header_travels_as_a_message_attribute():
 # -- recording ------------------------------------------------------------------------------
 
 
-class CapturingEmitter:
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def send_entity(self, entity) -> None:
-        self.sent.append(json.loads(entity.serialize()))
-
-    def set_daemon_address(self, address) -> None:
-        pass
-
-
 @pytest.fixture
 def recorder(monkeypatch):
     """A private recorder behind flashsale.tracing, tracing on, sampling everything."""
-    was_enabled = global_sdk_config.sdk_enabled()
-    global_sdk_config.set_sdk_enabled(True)
-    own = AWSXRayRecorder()
-    own.configure(sampling=False, context_missing="IGNORE_ERROR", emitter=CapturingEmitter())
-    monkeypatch.setattr(tracing, "_recorder", lambda: own)
-    monkeypatch.setattr(tracing, "_enabled", True)
-    yield own
-    global_sdk_config.set_sdk_enabled(was_enabled)
+    with sdk_enabled():
+        own = AWSXRayRecorder()
+        own.configure(sampling=False, context_missing="IGNORE_ERROR", emitter=CapturingEmitter())
+        monkeypatch.setattr(tracing, "_recorder", lambda: own)
+        monkeypatch.setattr(tracing, "_enabled", True)
+        yield own
 
 
 def documents(recorder) -> list[dict]:
     """Every document sent, subsegments embedded in a segment flattened out."""
-    out = []
-
-    def walk(doc, parent=None, trace=None):
-        doc = {
-            **doc,
-            "parent_id": doc.get("parent_id", parent),
-            "trace_id": doc.get("trace_id", trace),
-        }
-        out.append(doc)
-        for sub in doc.get("subsegments", []):
-            walk(sub, doc["id"], doc["trace_id"])
-
-    for doc in recorder.emitter.sent:
-        walk(doc)
-    return out
+    return flatten(recorder.emitter.sent)
 
 
 def test_a_segment_continues_the_trace_of_its_parent_header(recorder):
@@ -275,16 +247,14 @@ def patched_botocore(monkeypatch):
     monkeypatch.delattr(botocore.client, "_xray_enabled", raising=False)
     monkeypatch.setattr(tracing, "_patched", False)
     monkeypatch.setattr(tracing, "_enabled", True)
-    was_enabled = global_sdk_config.sdk_enabled()
-    global_sdk_config.set_sdk_enabled(True)
     emitter, missing = xray_recorder.emitter, xray_recorder.context.context_missing
-    xray_recorder.configure(
-        sampling=False, context_missing="IGNORE_ERROR", emitter=CapturingEmitter()
-    )
-    tracing.patch_botocore()
-    yield xray_recorder
-    xray_recorder.configure(emitter=emitter, context_missing=missing, sampling=True)
-    global_sdk_config.set_sdk_enabled(was_enabled)
+    with sdk_enabled():
+        xray_recorder.configure(
+            sampling=False, context_missing="IGNORE_ERROR", emitter=CapturingEmitter()
+        )
+        tracing.patch_botocore()
+        yield xray_recorder
+        xray_recorder.configure(emitter=emitter, context_missing=missing, sampling=True)
     if hasattr(botocore.client, "_xray_enabled"):
         delattr(botocore.client, "_xray_enabled")
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import AWSXRayRecorder
 from aws_xray_sdk.core.lambda_launcher import LambdaContext
 
 from flashsale import tracing
 from flashsale.events import TRACE_HEADER_ATTRIBUTE
+from flashsale.testing import CapturingEmitter, flatten, sdk_enabled
 from flashsale.tracing import TraceHeader
 from payment_fn import handler
 from payment_fn.observability import tracer
@@ -59,48 +58,20 @@ def test_sns_records_carry_the_header_in_their_message_attributes():
     assert handler.sns_trace_parent(sns) == TraceHeader.parse(OTHER)
 
 
-class Emitter:
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def send_entity(self, entity) -> None:
-        self.sent.append(json.loads(entity.serialize()))
-
-    def set_daemon_address(self, address) -> None:
-        pass
-
-
 @pytest.fixture
 def lambda_recorder(monkeypatch):
     """A recorder as in Lambda with Powertools tracing (LambdaContext, streaming at once)."""
-    was_enabled = global_sdk_config.sdk_enabled()
-    global_sdk_config.set_sdk_enabled(True)
     monkeypatch.setenv("_X_AMZN_TRACE_ID", INVOCATION)
-    own = AWSXRayRecorder()
-    own.configure(sampling=False, emitter=Emitter())
-    own.context = LambdaContext()
-    own.streaming_threshold = 0
-    monkeypatch.setattr(tracing, "_recorder", lambda: own)
-    monkeypatch.setattr(tracer, "provider", own)  # Powertools' Tracer records through it too
-    assert tracing.join_lambda_traces(active=True)
-    yield own
-    global_sdk_config.set_sdk_enabled(was_enabled)
+    with sdk_enabled():
+        own = AWSXRayRecorder()
+        own.configure(sampling=False, emitter=CapturingEmitter())
+        own.context = LambdaContext()
+        own.streaming_threshold = 0
+        monkeypatch.setattr(tracing, "_recorder", lambda: own)
+        monkeypatch.setattr(tracer, "provider", own)  # Powertools' Tracer records through it too
+        assert tracing.join_lambda_traces(active=True)
+        yield own
     tracing.reset()
-
-
-def flattened(sent: list[dict]) -> list[dict]:
-    out = []
-
-    def walk(doc, parent=None, trace=None):
-        doc = {**doc, "parent_id": doc.get("parent_id", parent)}
-        doc["trace_id"] = doc.get("trace_id", trace)
-        out.append(doc)
-        for sub in doc.get("subsegments", []):
-            walk(sub, doc["id"], doc["trace_id"])
-
-    for doc in sent:
-        walk(doc)
-    return out
 
 
 def traced_world(install) -> World:
@@ -121,7 +92,7 @@ def test_each_sqs_record_joins_its_own_orders_trace(lambda_recorder, install, co
 
     assert handler.lambda_handler(event, context) == {"batchItemFailures": []}
 
-    docs = flattened(lambda_recorder.emitter.sent)
+    docs = flatten(lambda_recorder.emitter.sent)
     segments = sorted(
         (d for d in docs if d["name"] == context.function_name), key=lambda d: d["trace_id"]
     )

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from dataclasses import replace
 
 import pytest
-from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import AWSXRayRecorder
 
 from flashsale import tracing
 from flashsale.events import TRACE_HEADER_ATTRIBUTE
+from flashsale.testing import CapturingEmitter, sdk_enabled
 from flashsale.tracing import TraceHeader
 from order_processor.queue import Message, SqsQueue
 from order_processor.worker import TRACE_SEGMENT, Worker, trace_parent
@@ -72,27 +71,14 @@ def test_sqs_receive_keeps_the_trace_headers():
     assert received.attributes[TRACE_HEADER_ATTRIBUTE] == OURS
 
 
-class Emitter:
-    def __init__(self) -> None:
-        self.sent: list[dict] = []
-
-    def send_entity(self, entity) -> None:
-        self.sent.append(json.loads(entity.serialize()))
-
-    def set_daemon_address(self, address) -> None:
-        pass
-
-
 @pytest.fixture
 def recorder(monkeypatch):
-    was_enabled = global_sdk_config.sdk_enabled()
-    global_sdk_config.set_sdk_enabled(True)
-    own = AWSXRayRecorder()
-    own.configure(sampling=False, context_missing="IGNORE_ERROR", emitter=Emitter())
-    monkeypatch.setattr(tracing, "_recorder", lambda: own)
-    monkeypatch.setattr(tracing, "_enabled", True)
-    yield own
-    global_sdk_config.set_sdk_enabled(was_enabled)
+    with sdk_enabled():
+        own = AWSXRayRecorder()
+        own.configure(sampling=False, context_missing="IGNORE_ERROR", emitter=CapturingEmitter())
+        monkeypatch.setattr(tracing, "_recorder", lambda: own)
+        monkeypatch.setattr(tracing, "_enabled", True)
+        yield own
 
 
 def test_a_message_is_paid_in_a_segment_of_its_orders_trace(recorder, config):
