@@ -4,7 +4,6 @@ to the topic, and the consumers' logs read to see that a message was handled."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
@@ -22,6 +21,7 @@ from flashsale.adapters.dynamodb import DynamoDbProductStore
 from flashsale.domain.model import OrderItem, Product, Route
 from flashsale.events import OrderPlaced, encode
 from flashsale.settings import Settings
+from flashsale_chaos.logs import json_line
 from localaws.config import PlatformConfig
 from support.polling import eventually
 
@@ -254,7 +254,7 @@ class ProcessorLog:
             lines = log.read().decode(errors="replace").splitlines()
         return [
             entry
-            for entry in map(_json_line, lines)
+            for entry in map(json_line, lines)
             if entry and entry.get("msg") == "order processed" and entry.get("order_id") == order_id
         ]
 
@@ -276,7 +276,7 @@ class LambdaLog:
         while True:
             page = self.logs.filter_log_events(**kwargs)
             for event in page.get("events", []):
-                entry = _json_line(event["message"])
+                entry = json_line(event["message"])
                 if (
                     entry
                     and entry.get("message") == "order processed"
@@ -287,17 +287,6 @@ class LambdaLog:
             if not token or token == kwargs.get("nextToken"):
                 return entries
             kwargs["nextToken"] = token
-
-
-def _json_line(line: str) -> dict[str, Any] | None:
-    line = line.strip()
-    if not line.startswith("{"):
-        return None
-    try:
-        entry = json.loads(line)
-    except ValueError:
-        return None
-    return entry if isinstance(entry, dict) else None
 
 
 @dataclass
