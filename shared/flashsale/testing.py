@@ -38,6 +38,22 @@ def sdk_enabled() -> Iterator[None]:
         global_sdk_config.set_sdk_enabled(was_enabled)
 
 
+@contextmanager
+def private_recorder(monkeypatch: Any) -> Iterator[Any]:
+    """A recorder of its own behind `flashsale.tracing` (pytest's `monkeypatch` undoes the
+    swap): tracing on, every request sampled, documents kept by a CapturingEmitter."""
+    from aws_xray_sdk.core import AWSXRayRecorder
+
+    from flashsale import tracing
+
+    with sdk_enabled():
+        own = AWSXRayRecorder()
+        own.configure(sampling=False, context_missing="IGNORE_ERROR", emitter=CapturingEmitter())
+        monkeypatch.setattr(tracing, "_recorder", lambda: own)
+        monkeypatch.setattr(tracing, "_enabled", True)
+        yield own
+
+
 def flatten(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every document sent, with embedded subsegments pulled out and given their parent and
     trace ids."""

@@ -11,14 +11,14 @@ import boto3
 import botocore.client
 import botocore.endpoint
 import pytest
-from aws_xray_sdk.core import AWSXRayRecorder, xray_recorder
+from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.core.lambda_launcher import LambdaContext
 from botocore.stub import Stubber
 
 from flashsale import tracing
 from flashsale.domain.model import Order, OrderItem, Route
 from flashsale.events import TRACE_HEADER_ATTRIBUTE, OrderPlaced, encode
-from flashsale.testing import CapturingEmitter, flatten, sdk_enabled
+from flashsale.testing import CapturingEmitter, flatten, private_recorder, sdk_enabled
 from flashsale.tracing import TraceHeader
 
 ROOT = "1-6b06e3c8-6b9f1f765fe0a22fb556bf7f"
@@ -113,12 +113,7 @@ def test_the_header_travels_as_a_message_attribute():
 
 @pytest.fixture
 def recorder(monkeypatch):
-    """A private recorder behind flashsale.tracing, tracing on, sampling everything."""
-    with sdk_enabled():
-        own = AWSXRayRecorder()
-        own.configure(sampling=False, context_missing="IGNORE_ERROR", emitter=CapturingEmitter())
-        monkeypatch.setattr(tracing, "_recorder", lambda: own)
-        monkeypatch.setattr(tracing, "_enabled", True)
+    with private_recorder(monkeypatch) as own:
         yield own
 
 

@@ -7,11 +7,10 @@ import uuid
 from dataclasses import replace
 
 import pytest
-from aws_xray_sdk.core import AWSXRayRecorder
 
 from flashsale import tracing
 from flashsale.events import TRACE_HEADER_ATTRIBUTE
-from flashsale.testing import CapturingEmitter, sdk_enabled
+from flashsale.testing import private_recorder
 from flashsale.tracing import TraceHeader
 from order_processor.queue import Message, SqsQueue
 from order_processor.worker import TRACE_SEGMENT, Worker, trace_parent
@@ -73,11 +72,7 @@ def test_sqs_receive_keeps_the_trace_headers():
 
 @pytest.fixture
 def recorder(monkeypatch):
-    with sdk_enabled():
-        own = AWSXRayRecorder()
-        own.configure(sampling=False, context_missing="IGNORE_ERROR", emitter=CapturingEmitter())
-        monkeypatch.setattr(tracing, "_recorder", lambda: own)
-        monkeypatch.setattr(tracing, "_enabled", True)
+    with private_recorder(monkeypatch) as own:
         yield own
 
 
