@@ -44,8 +44,18 @@ class OrderRequest:
         return totals
 
 
+#: ids at or beyond this cannot exist: refused before they reach a store (DynamoDB numbers
+#: and the API's path converters both take them)
+MAX_ENTITY_ID = 10**18
+
+
 def _positive_int(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+    """A customer or product id: positive and below MAX_ENTITY_ID."""
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ENTITY_ID, max_inclusive=False),
+        **kwargs,
+    )
 
 
 class OrderItemRequestSchema(Schema):

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Request
 
+from flashsale.schemas import MAX_ENTITY_ID
 from orders_api.errors import ApiError
 
 MAX_CONTENT_LENGTH = 64 * 1024  # bytes of request body; beyond it: 413
-MAX_ENTITY_ID = 10**18  # ids beyond this cannot exist; refuse them before they reach a store
 
 
 def _reject_constant(name: str) -> float:

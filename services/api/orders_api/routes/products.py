@@ -6,11 +6,11 @@ import hmac
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from flashsale.schemas import ProductSchema, ProductUpdateSchema
+from flashsale.schemas import MAX_ENTITY_ID, ProductSchema, ProductUpdateSchema
 from orders_api import services
 from orders_api.deps import ApiDeps
 from orders_api.errors import ApiError
-from orders_api.http import MAX_ENTITY_ID, int_arg, is_entity_id, json_object
+from orders_api.http import int_arg, is_entity_id, json_object
 
 bp = Blueprint("products", __name__)
 
