@@ -75,7 +75,9 @@ def test_bad_order_bodies(api, path, data, headers, status, field):
 
 def test_body_over_the_limit_is_413(api):
     body = {"customer_id": 1, "items": [{"product_id": 1, "quantity": 1, "price": 1.5}] * 4000}
-    _error(api.post(f"{API_URL}/orders/async", json=body, timeout=10), 413)
+    # on a connection of its own: the server refuses the body unread, and a pooled connection
+    # reused right after may be reset (seen once in four CI runs)
+    _error(requests.post(f"{API_URL}/orders/async", json=body, timeout=10), 413)
 
 
 @pytest.mark.parametrize("key", ["x" * 256, "two words"])
