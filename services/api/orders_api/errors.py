@@ -81,9 +81,6 @@ def error_response(
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
-    if status == 413:
-        # the body was refused unread: the connection cannot carry another request
-        response.headers["Connection"] = "close"
     return response
 
 

@@ -196,6 +196,5 @@ def test_a_chunked_body_over_the_limit_is_413_and_under_it_is_read_whole(client)
 
     too_big = post(body + b" " * MAX_CONTENT_LENGTH)
     assert too_big.status_code == 413
-    assert too_big.headers["Connection"] == "close"  # the rest of the body was never read
     assert too_big.get_json()["error"]["code"] == "request_entity_too_large"
     assert post(body).status_code == 422  # read whole, then validated: empty item list
