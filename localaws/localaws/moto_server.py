@@ -8,6 +8,10 @@ Two fixes over `moto_server` for a pipeline under load (moto is pinned, see cons
   O(orders already placed): transactions here check every condition first, then apply, backing up
   only the items they write.
 
+It also counts the requests it serves per service and operation, so a benchmark can print the
+data-plane calls an order costs: `GET /_localaws/calls` answers
+`{"dynamodb": {"TransactWriteItems": 12, ...}, ...}` (counts since start; read twice, subtract).
+
 Run: python -m localaws.moto_server [--host 127.0.0.1] [--port 4567]
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -130,6 +135,15 @@ def _service_of(environ: dict[str, Any]) -> str:
     return parts[3] if len(parts) > 3 else "other"
 
 
+CALLS_PATH = "/_localaws/calls"
+
+
+def _operation_of(environ: dict[str, Any]) -> str:
+    """The API operation of a JSON-protocol request (X-Amz-Target: DynamoDB_20120810.PutItem)."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    return target.rpartition(".")[2] or environ.get("PATH_INFO", "/")
+
+
 class Serialized:
     """WSGI middleware: one request at a time per AWS service inside moto.
 
@@ -141,13 +155,29 @@ class Serialized:
         self.app = app
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._calls: dict[str, dict[str, int]] = {}
+
+    def calls(self) -> dict[str, dict[str, int]]:
+        """Requests served so far, per service and operation."""
+        with self._guard:
+            return {service: dict(ops) for service, ops in self._calls.items()}
+
+    def _count(self, service: str, operation: str) -> None:
+        with self._guard:
+            ops = self._calls.setdefault(service, {})
+            ops[operation] = ops.get(operation, 0) + 1
 
     def _lock(self, service: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(service, threading.Lock())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with self._lock(_service_of(environ)):
+        if environ.get("PATH_INFO") == CALLS_PATH and environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(self.calls()).encode()]
+        service = _service_of(environ)
+        self._count(service, _operation_of(environ))
+        with self._lock(service):
             body = self.app(environ, start_response)
             try:
                 return [b"".join(body)]

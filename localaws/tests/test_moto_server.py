@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -128,6 +129,9 @@ def test_the_server_sells_exactly_the_stock_to_concurrent_buyers():
         assert set(outcomes) == {"ok", "TransactionCanceledException"}
         assert stock(ddb, 1) == 0
         assert ddb.scan(TableName="orders", Select="COUNT")["Count"] == 40
+        calls = requests.get(f"{url}{moto_server.CALLS_PATH}", timeout=5).json()["dynamodb"]
+        assert calls["TransactWriteItems"] == 100
+        assert calls["Scan"] == 1
     finally:
         server.terminate()
         server.wait(timeout=10)
