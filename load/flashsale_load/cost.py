@@ -1,13 +1,22 @@
 """`python -m flashsale_load.cost`: the ECS-vs-Lambda monthly cost table, break-even, chart.
 
-Every input comes from one file, load/pricing.toml (or --pricing PATH). The model:
+Prices and the workload assumptions come from load/pricing.toml (or --pricing PATH), each with
+its source. Two models side by side:
 
-- ECS Fargate: tasks x (vCPU x vCPU-hour + GB x GB-hour) x hours, where tasks is the always-on
-  minimum or what the volume needs at the target utilisation; plus SNS and SQS requests.
-- Lambda: (invocations - free) x request price + (GB-s - free) x GB-s price, where
-  GB-s = orders x memory x payment seconds; plus SNS and SQS requests.
+- the original study's: one order per Lambda invocation billed for the whole 3 s payment; ECS
+  tasks of the file's size paying `payments_per_task` orders at a time;
+- the deployed configuration's (deployment.py): Lambda billed for the measured duration of one
+  invocation, which pays a batch of `BatchSize` orders `PaymentConcurrency` at a time, at the
+  function's memory; ECS tasks of the processor stack's vCPU and memory, each sustaining the
+  orders/s one task was measured at. Without a measured run its figures print n/a.
 
-    python -m flashsale_load.cost                 # table on stdout, report + PNG in results/
+Both: ECS = tasks x (vCPU x vCPU-hour + GB x GB-hour) x hours (tasks: the minimum or what the
+volume needs at the target utilisation) + SNS and SQS requests; Lambda = (invocations - free) x
+request price + (GB-s - free) x GB-s price + SNS and SQS requests.
+
+    python -m flashsale_load.cost                       # the study's model; deployed: n/a
+    python -m flashsale_load.cost --stack local --compare-run results/<ts>-compare
+    python -m flashsale_load.cost --invocation-ms 3100 --task-orders-per-s 3.2
 """
 
 from __future__ import annotations
@@ -24,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from flashsale_load import config, plots, scenarios
-from flashsale_load.report import table
+from flashsale_load.deployment import Deployment, Input, read_deployment
+from flashsale_load.report import fmt_num, table
 
 DEFAULT_PRICING = config.LOAD_DIR / "pricing.toml"
 
@@ -40,6 +50,62 @@ def _billable(used: float, free: float) -> float:
 
 def _per_million(requests: float, price: float) -> float:
     return requests / 1_000_000 * price
+
+
+@dataclass(frozen=True)
+class Model:
+    """What processing one order takes on each option: the inputs of the monthly totals."""
+
+    name: str
+    task_vcpu: float
+    task_memory_gb: float
+    min_tasks: int
+    #: orders/s one task sustains when busy
+    task_orders_per_s: float
+    lambda_memory_gb: float
+    invocations_per_order: float
+    #: billed seconds of one invocation
+    invocation_s: float
+
+    @property
+    def gb_seconds_per_order(self) -> float:
+        return self.lambda_memory_gb * self.invocation_s * self.invocations_per_order
+
+
+def study_model(p: dict[str, Any]) -> Model:
+    """The original study's model: one order per invocation, billed for the whole payment."""
+    work, ecs, fn = p["workload"], p["workload"]["ecs"], p["workload"]["lambda"]
+    return Model(
+        name="original study",
+        task_vcpu=ecs["task_vcpu"],
+        task_memory_gb=ecs["task_memory_gb"],
+        min_tasks=int(ecs["min_tasks"]),
+        task_orders_per_s=ecs["payments_per_task"] / work["payment_seconds"],
+        lambda_memory_gb=fn["memory_gb"],
+        invocations_per_order=fn["invocations_per_order"],
+        invocation_s=work["payment_seconds"],
+    )
+
+
+def deployed_model(d: Deployment) -> Model | None:
+    """The deployed configuration's model; None while an input is missing (printed n/a)."""
+    if d.missing():
+        return None
+
+    def value(item: Input) -> float:
+        assert item.value is not None
+        return item.value
+
+    return Model(
+        name="deployed",
+        task_vcpu=value(d.task_cpu_units) / 1024,
+        task_memory_gb=value(d.task_memory_mib) / 1024,
+        min_tasks=int(value(d.min_tasks)),
+        task_orders_per_s=value(d.task_orders_per_s),
+        lambda_memory_gb=value(d.lambda_memory_mb) / 1024,
+        invocations_per_order=1 / value(d.batch_size),
+        invocation_s=value(d.invocation_ms) / 1000,
+    )
 
 
 @dataclass(frozen=True)
@@ -67,15 +133,11 @@ class CostRow:
         return self.ecs_total - self.lambda_total
 
 
-def ecs_tasks(orders: float, p: dict[str, Any]) -> int:
-    work, ecs = p["workload"], p["workload"]["ecs"]
-    per_task = (
-        ecs["payments_per_task"]
-        / work["payment_seconds"]
-        * work["seconds_per_month"]
-        * ecs["target_utilization"]
-    )
-    return max(int(ecs["min_tasks"]), math.ceil(orders / per_task))
+def ecs_tasks(orders: float, p: dict[str, Any], model: Model | None = None) -> int:
+    m = model or study_model(p)
+    work = p["workload"]
+    per_task = m.task_orders_per_s * work["seconds_per_month"] * work["ecs"]["target_utilization"]
+    return max(m.min_tasks, math.ceil(orders / per_task))
 
 
 def _sns(orders: float, p: dict[str, Any]) -> float:
@@ -91,14 +153,15 @@ def _sqs(requests: float, p: dict[str, Any]) -> float:
     )
 
 
-def cost_row(orders: float, p: dict[str, Any]) -> CostRow:
+def cost_row(orders: float, p: dict[str, Any], model: Model | None = None) -> CostRow:
+    m = model or study_model(p)
     work, fargate, lam = p["workload"], p["fargate"], p["lambda"]
     ecs, fn = work["ecs"], work["lambda"]
-    tasks = ecs_tasks(orders, p)
-    task_hour = ecs["task_vcpu"] * fargate["vcpu_hour"] + ecs["task_memory_gb"] * fargate["gb_hour"]
+    tasks = ecs_tasks(orders, p, m)
+    task_hour = m.task_vcpu * fargate["vcpu_hour"] + m.task_memory_gb * fargate["gb_hour"]
     ecs_sqs = orders * ecs["sqs_requests_per_order"] + tasks * ecs["idle_sqs_requests_per_task"]
-    invocations = orders * fn["invocations_per_order"]
-    gb_seconds = orders * fn["memory_gb"] * work["payment_seconds"]
+    invocations = orders * m.invocations_per_order
+    gb_seconds = orders * m.gb_seconds_per_order
     lambda_sqs = orders * fn["sqs_requests_per_order"] + fn["idle_sqs_requests"]
     no_free = _per_million(invocations, lam["request_per_million"]) + gb_seconds * lam["gb_second"]
     return CostRow(
@@ -115,18 +178,24 @@ def cost_row(orders: float, p: dict[str, Any]) -> CostRow:
     )
 
 
-def break_even(p: dict[str, Any], low: float = 1.0, high: float = 1e9) -> float | None:
+def break_even(
+    p: dict[str, Any], model: Model | None = None, low: float = 1.0, high: float = 1e9
+) -> float | None:
     """The smallest monthly volume from which Lambda costs more than ECS (bisection on the
     first crossing; None if Lambda stays cheaper up to `high`)."""
-    if cost_row(high, p).savings >= 0:
+
+    def savings(orders: float) -> float:
+        return cost_row(orders, p, model).savings
+
+    if savings(high) >= 0:
         return None
     # find the first bracket [a, b] with savings(a) >= 0 > savings(b) on a log grid
     grid = [low * (high / low) ** (i / 400) for i in range(401)]
     for a, b in itertools.pairwise(grid):
-        if cost_row(a, p).savings >= 0 > cost_row(b, p).savings:
+        if savings(a) >= 0 > savings(b):
             for _ in range(60):
                 mid = (a + b) / 2
-                a, b = (mid, b) if cost_row(mid, p).savings >= 0 else (a, mid)
+                a, b = (mid, b) if savings(mid) >= 0 else (a, mid)
             return b
     return low
 
@@ -182,28 +251,116 @@ def assumptions(p: dict[str, Any]) -> list[str]:
     ]
 
 
-def render(p: dict[str, Any], rows: Sequence[CostRow], even: float | None, chart: str) -> str:
-    source = p["source"]
-    crossing = (
-        f"Lambda becomes the dearer option from about **{even:,.0f} orders a month**."
-        if even
-        else "Lambda stays the cheaper option over the whole range."
-    )
-    return (
-        "\n\n".join(
+def side_by_side(volumes: Sequence[float], p: dict[str, Any], deployed: Model | None) -> str:
+    """Monthly totals of both models per volume; the deployed one n/a while unmeasured."""
+    header = [
+        "monthly orders",
+        "study: ECS",
+        "study: Lambda",
+        "deployed: ECS tasks",
+        "deployed: ECS",
+        "deployed: Lambda",
+    ]
+    body = []
+    for volume in volumes:
+        study = cost_row(volume, p)
+        row = cost_row(volume, p, deployed) if deployed else None
+        body.append(
             [
-                "# ECS Fargate vs Lambda: monthly cost of the order processing",
-                cost_table(rows),
-                crossing,
-                f"![cost]({chart})",
-                "## Inputs",
-                "\n".join(f"- {line}" for line in assumptions(p)),
-                f"Prices: {source['region']}, price list of {source['price_list_date']}. "
-                f"{source['note']}",
-                "\n".join(f"- {url}" for url in source["urls"]),
+                f"{volume:,.0f}",
+                money(study.ecs_total),
+                money(study.lambda_total),
+                str(row.ecs_tasks) if row else "n/a",
+                money(row.ecs_total) if row else "n/a",
+                money(row.lambda_total) if row else "n/a",
             ]
         )
-        + "\n"
+    return table(header, body)
+
+
+def crossing(even: float | None, model: Model | None, name: str) -> str:
+    if model is None:
+        return f"Break-even ({name}): n/a (the model misses a measured input, listed below)."
+    if even is None:
+        return f"Break-even ({name}): none, Lambda stays the cheaper option over the whole range."
+    return (
+        f"Break-even ({name}): about **{even:,.0f} orders a month**, from which Lambda is the "
+        "dearer option."
+    )
+
+
+def per_order(model: Model | None) -> str:
+    if model is None:
+        return "n/a"
+    return (
+        f"{model.gb_seconds_per_order:.3f} GB-s and {model.invocations_per_order:.2f} invocations "
+        f"of Lambda, {1 / model.task_orders_per_s:.2f} s of one ECS task"
+    )
+
+
+def deployment_lines(d: Deployment) -> list[str]:
+    return [
+        f"{name.replace('_', ' ')}: {fmt_num(item.value, 2)} ({item.source})"
+        for name, item in d.inputs().items()
+    ]
+
+
+def render(
+    p: dict[str, Any],
+    rows: Sequence[CostRow],
+    d: Deployment,
+    models: Sequence[tuple[Model | None, float | None]],
+    chart: str,
+) -> str:
+    (study, study_even), (deployed, deployed_even) = models
+    source = p["source"]
+    volumes = [row.orders for row in rows]
+    parts = [
+        "# ECS Fargate vs Lambda: monthly cost of the order processing",
+        "## The original study's model",
+        "One order per Lambda invocation, billed for the whole 3 s payment; ECS tasks of the "
+        "size below, one per `payments_per_task` concurrent payments.",
+        cost_table(rows),
+        crossing(study_even, study, "original study"),
+        "## The deployed configuration beside it",
+        "Lambda: one invocation pays a batch of `BatchSize` orders, `PaymentConcurrency` at a "
+        "time, billed for the measured duration of an invocation at the function's memory; "
+        "ECS: the processor stack's task size, each task paying the orders/s one task was "
+        "measured to sustain.",
+        side_by_side(volumes, p, deployed),
+        crossing(deployed_even, deployed, "deployed"),
+        f"Per order: study {per_order(study)}; deployed {per_order(deployed)}.",
+        f"![cost]({chart})",
+        "## Inputs of the deployed model",
+        "\n".join(f"- {line}" for line in deployment_lines(d)),
+        "## Inputs of the study's model and the prices",
+        "\n".join(f"- {line}" for line in assumptions(p)),
+        f"Prices: {source['region']}, price list of {source['price_list_date']}. {source['note']}",
+        "\n".join(f"- {url}" for url in source["urls"]),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _clients(stack: str) -> tuple[Any, Any, str]:
+    """(cloudformation, logs, env name) of `stack`: local (the running `make up`), aws, none."""
+    if stack == "none":
+        return None, None, "local"
+    import boto3
+    from botocore.config import Config
+
+    from flashsale.settings import Settings
+
+    if stack == "local":
+        from flashsale_load.platform import apply_platform_env
+
+        apply_platform_env()
+    quick = Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 1})
+    session = boto3.session.Session()
+    env_name = Settings.from_env().env_name
+    return (
+        session.client("cloudformation", config=quick),
+        session.client("logs", config=quick),
+        env_name,
     )
 
 
@@ -211,22 +368,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flashsale_load.cost", description=__doc__)
     parser.add_argument("--pricing", type=Path, default=DEFAULT_PRICING)
     parser.add_argument("--out", type=Path, help="output folder (default results/<ts>-cost)")
+    parser.add_argument(
+        "--stack",
+        choices=("none", "local", "aws"),
+        default="none",
+        help="read the deployed stacks and the Lambda's REPORT logs (none: template defaults)",
+    )
+    parser.add_argument("--invocation-ms", type=float, help="billed ms of one Lambda invocation")
+    parser.add_argument("--lambda-log", type=Path, help="a file of the Lambda's REPORT lines")
+    parser.add_argument("--task-orders-per-s", type=float, help="orders/s one ECS task sustained")
+    parser.add_argument("--compare-run", type=Path, help="a load-compare run (its async-ecs phase)")
     args = parser.parse_args(argv)
     p = load_pricing(args.pricing)
+    cfn, logs, env_name = _clients(args.stack)
+    d = read_deployment(
+        env_name,
+        cfn=cfn,
+        logs=logs,
+        invocation=args.invocation_ms,
+        task_rate=args.task_orders_per_s,
+        compare_run=args.compare_run,
+        lambda_log=args.lambda_log,
+    )
+    study, deployed = study_model(p), deployed_model(d)
+    study_even = break_even(p, study)
+    deployed_even = break_even(p, deployed) if deployed else None
     rows = [cost_row(float(volume), p) for volume in p["workload"]["volumes"]]
-    even = break_even(p)
     out_dir = args.out or scenarios.run_dir(config.results_dir(), "cost")
     out_dir.mkdir(parents=True, exist_ok=True)
     top = max(float(v) for v in p["workload"]["volumes"]) * 2
     volumes = [10_000 * (top / 10_000) ** (i / 200) for i in range(201)]
-    curve = [cost_row(v, p) for v in volumes]
+    lines = {}
+    for label, model in (("original study", study), ("deployed", deployed)):
+        if model is not None:
+            curve = [cost_row(v, p, model) for v in volumes]
+            lines[f"ECS Fargate ({label})"] = [r.ecs_total for r in curve]
+            lines[f"Lambda ({label})"] = [r.lambda_total for r in curve]
     chart = plots.cost_chart(
-        volumes,
-        {"ECS Fargate": [r.ecs_total for r in curve], "Lambda": [r.lambda_total for r in curve]},
-        even,
-        out_dir / "cost.png",
+        volumes, lines, deployed_even if deployed else study_even, out_dir / "cost.png"
     )
-    text = render(p, rows, even, chart.name)
+    text = render(p, rows, d, [(study, study_even), (deployed, deployed_even)], chart.name)
     (out_dir / "cost.md").write_text(text)
     (out_dir / "cost.json").write_text(
         json.dumps(
@@ -235,14 +416,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                     {**asdict(r), "ecs_total": r.ecs_total, "lambda_total": r.lambda_total}
                     for r in rows
                 ],
-                "break_even_orders": even,
+                "break_even_orders": study_even,
+                "deployed": {
+                    "inputs": {k: asdict(v) for k, v in d.inputs().items()},
+                    "model": asdict(deployed) if deployed else None,
+                    "rows": [
+                        asdict(cost_row(float(v), p, deployed)) for v in p["workload"]["volumes"]
+                    ]
+                    if deployed
+                    else None,
+                    "break_even_orders": deployed_even,
+                },
                 "source": p["source"],
             },
             indent=2,
         )
     )
     print(cost_table(rows))
-    print(f"\nbreak-even: {f'{even:,.0f} orders/month' if even else 'none in range'}")
+    print(f"\n{crossing(study_even, study, 'original study')}")
+    print("\ndeployed configuration:")
+    print(side_by_side([row.orders for row in rows], p, deployed))
+    print(crossing(deployed_even, deployed, "deployed"))
+    for line in deployment_lines(d):
+        print(f"  {line}")
     print(f"report: {out_dir / 'cost.md'}")
     return 0
 

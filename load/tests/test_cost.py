@@ -69,7 +69,7 @@ def test_table_and_money(pricing):
 
 def test_main_writes_report_and_chart(tmp_path, capsys):
     assert main(["--out", str(tmp_path)]) == 0
-    assert "break-even" in capsys.readouterr().out
+    assert "Break-even (original study): about" in capsys.readouterr().out
     report = (tmp_path / "cost.md").read_text()
     assert "price list of" in report and "](cost.png)" in report
     assert (tmp_path / "cost.png").read_bytes().startswith(b"\x89PNG")
