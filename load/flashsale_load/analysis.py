@@ -99,6 +99,12 @@ class PhaseSummary:
     completion_p99_s: float | None
     drain_s: float | None
     peak_queue_depth: int | None
+    #: messages in both work queues when the phase's load began (None: not recorded)
+    start_queue_depth: int | None = None
+    #: unfinished orders failed with their stock released when the wait ended (None: not recorded)
+    released: int | None = None
+    #: queue depth samples that failed during the phase (None: not recorded)
+    sampler_errors: int | None = None
 
     @property
     def completed(self) -> int:
@@ -120,9 +126,11 @@ def summarize_phase(
     records: Mapping[str, OrderRecord | None],
     order_stats: RequestStats | None,
     peak_queue_depth: int | None = None,
+    **recorded: int | None,
 ) -> PhaseSummary:
     """The phase table's figures from the orders log, the orders' final states and locust's
-    statistics of the order requests."""
+    statistics of the order requests; `recorded`: the phase's start depth, released orders and
+    sampler errors, as the run wrote them."""
     start = log.start_ts or min((o.accepted_ts for o in log.orders), default=0.0)
     end = log.stop_ts or max((o.accepted_ts for o in log.orders), default=start)
     known = [records.get(order_id) for order_id in dict.fromkeys(log.order_ids)]
@@ -152,6 +160,7 @@ def summarize_phase(
         completion_p99_s=percentile(times, 0.99),
         drain_s=max(last_done - end, 0.0) if last_done is not None else None,
         peak_queue_depth=peak_queue_depth,
+        **recorded,
     )
 
 
@@ -185,6 +194,17 @@ class QueueSample:
     @property
     def depth(self) -> int:
         return self.visible + self.in_flight
+
+
+@dataclass(frozen=True)
+class SamplerErrors:
+    """Queue depth samples that failed under one label, and the last error seen."""
+
+    count: int = 0
+    last: str | None = None
+
+    def add(self, error: str) -> SamplerErrors:
+        return SamplerErrors(self.count + 1, error)
 
 
 def peak_depth(samples: Iterable[QueueSample], label: str) -> int | None:

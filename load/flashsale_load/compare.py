@@ -2,6 +2,10 @@
 async-lambda, one after the other, each followed by a bounded wait for its orders to finish;
 then report.md, summary.json and PNG charts in results/<timestamp>-compare/.
 
+Phases do not overlap: the first starts once both work queues are empty (what earlier load left
+is failed with its stock released), and what a phase leaves unfinished when its wait ends is
+failed and released the same way (leftovers.py), counted as unfinished in the report.
+
     USERS=20 RUN_TIME=60s DRAIN_TIMEOUT=600 python -m flashsale_load.compare
     python -m flashsale_load.compare --phases async-ecs async-lambda
     python -m flashsale_load.compare --report-only results/<timestamp>-compare
@@ -16,10 +20,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from flashsale_load import config, machine, orderlog, plots, report, run, scenarios
+from flashsale_load import config, leftovers, machine, orderlog, plots, report, run, scenarios
 from flashsale_load.analysis import (
     PhaseSummary,
+    SamplerErrors,
     completions_over_time,
     peak_depth,
     queue_series,
@@ -30,18 +36,29 @@ from flashsale_load.locust_stats import read_final
 from flashsale_load.orders_client import OrdersClient, read_records, wait_terminal, write_records
 from flashsale_load.phases import PHASE_NAMES, phase
 from flashsale_load.platform import Stack
-from flashsale_load.sampler import QueueSampler, read_samples
+from flashsale_load.sampler import QueueSampler, read_errors, read_samples
 
 ORDERS_LOG = "orders.csv"
 ORDERS_FINAL = "orders_final.csv"
 QUEUE_SAMPLES = "queue_depth.csv"
+SAMPLER_ERRORS = "queue_depth_errors.json"
 SETTINGS = "settings.json"
+#: per phase: the queues at its start, and what was released when its wait ended
+PHASE_QUEUES = "queues.json"
+#: seconds a phase's release waits for messages already handled to leave the queues
+SETTLE_S = 10.0
 
 
-def run_phase(name: str, out_dir: Path, settings: CompareSettings, sampler: QueueSampler) -> None:
-    """One flash sale against `name`, then wait (bounded) for its accepted orders to finish."""
+def run_phase(
+    stack: Stack, name: str, out_dir: Path, settings: CompareSettings, sampler: QueueSampler
+) -> None:
+    """One flash sale against `name`, then wait (bounded) for its accepted orders to finish;
+    what is still queued then is failed and released, so the next phase starts on empty
+    queues."""
     phase_dir = out_dir / name
     phase_dir.mkdir(parents=True, exist_ok=True)
+    start_depth = sum(leftovers.depths(stack, stack.queues).values())
+    print(f"[{name}] queue depth at the start: {start_depth}", flush=True)
     sampler.label = name
     print(f"[{name}] flash sale: {settings.users} users for {settings.run_time}", flush=True)
     run.run(
@@ -73,12 +90,18 @@ def run_phase(name: str, out_dir: Path, settings: CompareSettings, sampler: Queu
     print(
         f"[{name}] {done}/{len(records)} finished after {time.monotonic() - t0:.0f} s", flush=True
     )
+    released = leftovers.start_on_empty_queues(stack, SETTLE_S)
+    print(f"[{name}] after the wait: {released.describe()}", flush=True)
+    (phase_dir / PHASE_QUEUES).write_text(
+        json.dumps({"start_depth": start_depth, "released": released.as_dict()}, indent=2)
+    )
 
 
 def summarize(out_dir: Path, phases: Sequence[str]) -> tuple[list[PhaseSummary], dict]:
     """Phase summaries and chart series from the files a comparison wrote."""
     samples_path = out_dir / QUEUE_SAMPLES
     samples = read_samples(samples_path) if samples_path.exists() else []
+    sampler_errors = read_errors(out_dir / SAMPLER_ERRORS)
     summaries, completions, depths, windows = [], {}, {}, []
     for name in phases:
         phase_dir = out_dir / name
@@ -88,7 +111,22 @@ def summarize(out_dir: Path, phases: Sequence[str]) -> tuple[list[PhaseSummary],
         final = phase_dir / ORDERS_FINAL
         records = read_records(final) if final.exists() else {}
         stats = read_final(scenarios.stats_prefix(phase_dir)).get(phase(name).request_name)
-        summary = summarize_phase(name, log, records, stats, peak_depth(samples, name))
+        queues_path = phase_dir / PHASE_QUEUES
+        queues = json.loads(queues_path.read_text()) if queues_path.exists() else {}
+        summary = summarize_phase(
+            name,
+            log,
+            records,
+            stats,
+            peak_depth(samples, name),
+            start_queue_depth=queues.get("start_depth"),
+            released=queues["released"]["failed"] if "released" in queues else None,
+            sampler_errors=(
+                sampler_errors.get(name, SamplerErrors()).count
+                if sampler_errors is not None
+                else None
+            ),
+        )
         summaries.append(summary)
         t0 = log.start_ts or 0.0
         windows.append(summary.window_s)
@@ -106,7 +144,16 @@ def summarize(out_dir: Path, phases: Sequence[str]) -> tuple[list[PhaseSummary],
     }
 
 
-def write_report(out_dir: Path, phases: Sequence[str], run_settings: dict, stack: dict) -> Path:
+def read_recorded(out_dir: Path) -> dict[str, Any]:
+    """What the run recorded about itself (settings.json): load settings, stack settings,
+    machine, start time; keys the run did not record are absent."""
+    path = out_dir / SETTINGS
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write_report(out_dir: Path, phases: Sequence[str], recorded: dict[str, Any]) -> Path:
+    """report.md and summary.json from the run's files; `recorded` is the run's own settings,
+    machine and start time (read_recorded), a missing one reported as missing."""
     summaries, series = summarize(out_dir, phases)
     images = [
         (
@@ -145,8 +192,20 @@ def write_report(out_dir: Path, phases: Sequence[str], run_settings: dict, stack
         )
     if not series["depths"] or not any(series["depths"].values()):
         notes.append("No queue depth samples were taken: the queues did not answer.")
+    if any(summary.sampler_errors for summary in summaries):
+        notes.append(
+            "Some queue depth samples failed (a queue did not answer): the depths above and "
+            f"the chart miss those seconds; the errors are in {SAMPLER_ERRORS}."
+        )
+    notes += release_notes(summaries, recorded.get("before_first_phase"))
     text = report.compare_report(
-        summaries, machine.machine_info(), stack, run_settings, images, notes
+        summaries,
+        recorded.get("machine"),
+        recorded.get("stack"),
+        recorded.get("run"),
+        images,
+        notes,
+        recorded.get("started_at"),
     )
     path = out_dir / "report.md"
     path.write_text(text)
@@ -156,14 +215,31 @@ def write_report(out_dir: Path, phases: Sequence[str], run_settings: dict, stack
                 "phases": [
                     {**dataclasses.asdict(s), "success_rate": s.success_rate} for s in summaries
                 ],
-                "machine": machine.machine_info(),
-                "stack": stack,
-                "run": run_settings,
+                **recorded,
             },
             indent=2,
         )
     )
     return path
+
+
+def release_notes(summaries: Sequence[PhaseSummary], before: dict[str, Any] | None) -> list[str]:
+    """What the report must say about orders failed and released so that phases do not overlap."""
+    notes = []
+    if before and before.get("failed"):
+        notes.append(
+            f"Before the first phase, {before['failed']} orders left queued by earlier load were "
+            "failed with their stock released, so the first phase started on empty queues."
+        )
+    for summary in summaries:
+        if summary.released:
+            notes.append(
+                f"{summary.phase}: {summary.released} orders were not finished when the wait "
+                "ended; they were failed with their stock released (counted as not finished "
+                "above) so that the next phase started on empty queues. A longer DRAIN_TIMEOUT "
+                "or a shorter RUN_TIME lets them finish."
+            )
+    return notes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,23 +258,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenario": "flash (FastHttpUser, 0.1-0.5 s between orders)",
     }
     if args.report_only:
-        saved = args.report_only / SETTINGS
-        if saved.exists():
-            recorded = json.loads(saved.read_text())
-            run_settings, stack_env = recorded["run"], recorded["stack"]
-        print(write_report(args.report_only, args.phases, run_settings, stack_env))
+        print(write_report(args.report_only, args.phases, read_recorded(args.report_only)))
         return 0
     out_dir = scenarios.run_dir(config.results_dir(), "compare")
-    (out_dir / SETTINGS).write_text(json.dumps({"run": run_settings, "stack": stack_env}))
     print(f"comparing {', '.join(args.phases)}: results in {out_dir}", flush=True)
+    before = leftovers.start_on_empty_queues(stack, settings.start_wait_s)
+    print(f"before the first phase: {before.describe()}", flush=True)
+    recorded = {
+        "run": run_settings,
+        "stack": stack_env,
+        "machine": machine.machine_info(),
+        "started_at": time.time(),
+        "before_first_phase": before.as_dict(),
+    }
+    (out_dir / SETTINGS).write_text(json.dumps(recorded, indent=2))
     sampler = QueueSampler(stack.sqs, stack.queues, settings.sample_interval_s).start()
     try:
         for name in args.phases:
-            run_phase(name, out_dir, settings, sampler)
+            run_phase(stack, name, out_dir, settings, sampler)
     finally:
         sampler.stop()
         sampler.write_csv(out_dir / QUEUE_SAMPLES)
-    path = write_report(out_dir, args.phases, run_settings, stack_env)
+        sampler.write_errors(out_dir / SAMPLER_ERRORS)
+    path = write_report(out_dir, args.phases, recorded)
     print(f"report: {path}")
     return 0
 

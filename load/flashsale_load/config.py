@@ -80,6 +80,8 @@ class CompareSettings:
     run_time: str = "60s"
     drain_timeout_s: float = 600.0
     sample_interval_s: float = 1.0
+    #: how long the first phase waits for earlier orders to leave the queues before releasing them
+    start_wait_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CompareSettings:
@@ -89,6 +91,7 @@ class CompareSettings:
             run_time=_str(env, "RUN_TIME", cls.run_time),
             drain_timeout_s=_float(env, "DRAIN_TIMEOUT", cls.drain_timeout_s),
             sample_interval_s=_float(env, "SAMPLE_INTERVAL", cls.sample_interval_s),
+            start_wait_s=_float(env, "START_WAIT", cls.start_wait_s),
         )
 
 
@@ -129,6 +132,8 @@ class BenchSettings:
     drain_timeout_s: float = 300.0
     drain_consumer: str = "ecs"
     warm_invokes: int = 5
+    #: how long a section waits for earlier orders to leave the queues before releasing them
+    start_wait_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BenchSettings:
@@ -144,4 +149,5 @@ class BenchSettings:
             drain_timeout_s=_float(env, "BENCH_DRAIN_TIMEOUT", cls.drain_timeout_s),
             drain_consumer=_str(env, "BENCH_CONSUMER", cls.drain_consumer),
             warm_invokes=_int(env, "BENCH_WARM_INVOKES", cls.warm_invokes),
+            start_wait_s=_float(env, "BENCH_START_WAIT", cls.start_wait_s),
         )

@@ -45,7 +45,10 @@ _PHASE_ROWS: list[tuple[str, Callable[[PhaseSummary], str]]] = [
     ("order accepted -> completed p99", lambda s: fmt_num(s.completion_p99_s, 2, "s")),
     ("success rate (completed / requests)", lambda s: fmt_pct(s.success_rate)),
     ("drain after the window", lambda s: fmt_num(s.drain_s, 1, "s")),
+    ("queue depth at the start", lambda s: fmt_num(s.start_queue_depth)),
     ("peak queue depth", lambda s: fmt_num(s.peak_queue_depth)),
+    ("queue depth samples failed", lambda s: fmt_num(s.sampler_errors)),
+    ("unfinished, failed and released after the wait", lambda s: fmt_num(s.released)),
 ]
 
 
@@ -55,7 +58,9 @@ def phase_table(summaries: Sequence[PhaseSummary]) -> str:
     return table(header, rows)
 
 
-def machine_section(machine: Mapping[str, Any]) -> str:
+def machine_section(machine: Mapping[str, Any] | None) -> str:
+    if not machine:
+        return "_The machine this run measured on was not recorded with it._"
     memory = machine.get("memory_mib")
     return table(
         ["machine", ""],
@@ -69,10 +74,17 @@ def machine_section(machine: Mapping[str, Any]) -> str:
     )
 
 
-def settings_section(stack: Mapping[str, Mapping[str, str]], run: Mapping[str, Any]) -> str:
+def settings_section(
+    stack: Mapping[str, Mapping[str, str]] | None, run: Mapping[str, Any] | None
+) -> str:
     """The load settings, then each stack process's own settings (defaults when unset)."""
-    parts = [table(["load setting", "value"], [[k, str(v)] for k, v in run.items()])]
-    if stack:
+    if run is None:
+        parts = ["_The load settings were not recorded with this run._"]
+    else:
+        parts = [table(["load setting", "value"], [[k, str(v)] for k, v in run.items()])]
+    if stack is None:
+        parts.append("_The stack's settings were not recorded with this run._")
+    elif stack:
         rows = [
             [name, ", ".join(f"{k}={v}" for k, v in sorted(values.items())) or "(defaults)"]
             for name, values in sorted(stack.items())
@@ -85,14 +97,20 @@ def settings_section(stack: Mapping[str, Mapping[str, str]], run: Mapping[str, A
 
 def compare_report(
     summaries: Sequence[PhaseSummary],
-    machine: Mapping[str, Any],
-    stack: Mapping[str, Mapping[str, str]],
-    run: Mapping[str, Any],
+    machine: Mapping[str, Any] | None,
+    stack: Mapping[str, Mapping[str, str]] | None,
+    run: Mapping[str, Any] | None,
     images: Sequence[tuple[str, str]],
     notes: Sequence[str] = (),
-    now: datetime | None = None,
+    started: float | None = None,
 ) -> str:
-    when = (now or datetime.now()).strftime("%Y-%m-%d %H:%M")
+    """The comparison's Markdown; `machine`, `stack`, `run` and `started` (unix time) are the
+    run's own, and a missing one is said to be missing, never filled in from the present."""
+    when = (
+        datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M")
+        if started is not None
+        else "date not recorded"
+    )
     parts = [
         f"# Flash sale: the three phases compared ({when})",
         "The same flash sale against each processing path, one after the other; after each, a "

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flashsale_load.analysis import QueueSample
+from flashsale_load.analysis import QueueSample, SamplerErrors
 
 COLUMNS = ("ts", "label", "queue", "visible", "in_flight")
 
@@ -25,7 +26,8 @@ class QueueSampler:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.samples: list[QueueSample] = []
-        self.errors = 0
+        #: label -> failed samples of that label (a queue that did not answer)
+        self.failures: dict[str, SamplerErrors] = {}
         self.label = ""
         self._last_total: int | None = None
 
@@ -40,8 +42,8 @@ class QueueSampler:
                         "ApproximateNumberOfMessagesNotVisible",
                     ],
                 )["Attributes"]
-            except Exception:
-                self.errors += 1
+            except Exception as exc:
+                self._failed(name, exc)
                 continue
             taken.append(
                 QueueSample(
@@ -57,6 +59,16 @@ class QueueSampler:
             complete = len(taken) == len(self._queues)
             self._last_total = sum(s.depth for s in taken) if complete else None
         return taken
+
+    def _failed(self, queue: str, exc: Exception) -> None:
+        with self._lock:
+            seen = self.failures.get(self.label, SamplerErrors())
+            self.failures[self.label] = seen.add(f"{queue}: {type(exc).__name__}: {exc}")
+
+    @property
+    def errors(self) -> int:
+        with self._lock:
+            return sum(seen.count for seen in self.failures.values())
 
     def latest_total(self) -> int | None:
         """Messages in all queues at the last sample; None if it failed or none was taken."""
@@ -84,6 +96,19 @@ class QueueSampler:
         with self._lock:
             rows = list(self.samples)
         write_samples(path, rows)
+
+    def write_errors(self, path: Path) -> None:
+        """label -> {count, last}: the samples that failed, written beside the depths."""
+        with self._lock:
+            failures = {label: seen.__dict__ for label, seen in self.failures.items()}
+        path.write_text(json.dumps(failures, indent=2))
+
+
+def read_errors(path: Path) -> dict[str, SamplerErrors] | None:
+    """What `write_errors` wrote; None when the run did not record sampler errors."""
+    if not path.exists():
+        return None
+    return {label: SamplerErrors(**seen) for label, seen in json.loads(path.read_text()).items()}
 
 
 def write_samples(path: Path, samples: list[QueueSample]) -> None:

@@ -22,13 +22,10 @@ from flashsale_load.backlog import place_orders
 from flashsale_load.config import WorkersSettings
 from flashsale_load.consumers import Consumer, consumer
 from flashsale_load.drain import DrainResult, drain_result
+from flashsale_load.leftovers import start_on_empty_queues
 from flashsale_load.orders_client import OrdersClient, wait_terminal, write_records
 from flashsale_load.platform import Stack
 from flashsale_load.report import fmt_num, machine_section, table
-
-
-def wait_queue_empty(stack: Stack, queue: str, timeout: float) -> bool:
-    return proc.wait_for(lambda: stack.queue_depth(stack.queues[queue]) == 0, timeout, 1.0)
 
 
 def drain_step(
@@ -131,11 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = consumer(name, stack)
         if name == "lambda":
             notes.append(lambda_note(stack))
-        if not wait_queue_empty(stack, target.queue, settings.step_timeout_s):
-            print(f"{name}: {target.queue} is not empty, results include older orders")
         try:
             for concurrency in settings.concurrencies:
-                print(f"{name}: concurrency {concurrency}", flush=True)
+                start = start_on_empty_queues(stack, settings.step_timeout_s)
+                print(f"{name}: concurrency {concurrency}; {start.describe()}", flush=True)
                 result, _ = drain_step(
                     stack,
                     target,

@@ -20,27 +20,33 @@ stack, bounded in time; prints the figures and writes bench.json under results/.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from flashsale_load import config, machine, proc, scenarios
+from flashsale.domain.model import utc_now
+from flashsale_load import config, machine, scenarios
 from flashsale_load.bench import acceptance, coldstart, rss
 from flashsale_load.config import BenchSettings
 from flashsale_load.consumers import consumer
 from flashsale_load.drain import ledger_check
 from flashsale_load.ledger import count_charges
+from flashsale_load.leftovers import discard_backlog, start_on_empty_queues
 from flashsale_load.platform import Stack
+from flashsale_load.report import fmt_num
 from flashsale_load.workers import drain_step
 
 SECTIONS = ("acceptance", "drain", "coldstart", "rss")
+#: sections that place orders: each starts on empty queues (leftovers failed and released)
+QUEUED_SECTIONS = ("acceptance", "drain")
+#: the key of a section's result listing its correctness checks that failed (exit status 1)
+FAILED_CHECKS = "failed_checks"
 GUNICORN_KEYS = ("API_WORKERS", "API_THREADS", "API_TIMEOUT", "API_ACCESS_LOG", "API_LOG_LEVEL")
 
 
@@ -58,7 +64,7 @@ def bench_acceptance(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any
         f"p99 limit {s.p99_limit_ms:g} ms",
         flush=True,
     )
-    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    started = utc_now()
     api_steps = acceptance.run_steps(
         "api", api, s.step_users, s.step_seconds, out / "acceptance", s.p99_limit_ms
     )
@@ -96,55 +102,6 @@ def bench_acceptance(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any
     }
 
 
-def discard_backlog(stack: Stack, queue: str, since: str | None = None) -> int:
-    """Drop the queued messages; with `since` (ISO time), also fail the orders they were for.
-
-    Failing them (stock given back) keeps the books straight and stops the processor's sweeper
-    from re-publishing them later as orders whose message was lost.
-    """
-    url = stack.queues[queue]
-    depth = stack.queue_depth(url)
-    stack.sqs.purge_queue(QueueUrl=url)
-    proc.wait_for(lambda: stack.queue_depth(url) == 0, 60, 0.5)
-    if since is not None:
-        failed = fail_pending_orders(stack, since)
-        print(f"  failed {failed} discarded benchmark orders (stock released)", flush=True)
-    return depth
-
-
-def fail_pending_orders(stack: Stack, since: str) -> int:
-    """Move the `pending` ECS orders created since `since` to `failed` and release their stock."""
-    from flashsale import bootstrap
-    from flashsale.domain.model import OrderStatus
-
-    orders = bootstrap.order_store(stack.settings)
-    pages = stack.dynamodb.get_paginator("scan").paginate(
-        TableName=stack.settings.orders_table,
-        ProjectionExpression="order_id",
-        FilterExpression="#s = :pending AND #r = :ecs AND created_at >= :since",
-        ExpressionAttributeNames={"#s": "status", "#r": "route"},
-        ExpressionAttributeValues={
-            ":pending": {"S": "pending"},
-            ":ecs": {"S": "ecs"},
-            ":since": {"S": since},
-        },
-    )
-    failed = 0
-    for page in pages:
-        for item in page.get("Items", []):
-            order_id = item["order_id"]["S"]
-            moved = orders.transition(
-                order_id,
-                {OrderStatus.PENDING},
-                OrderStatus.FAILED,
-                failure_reason="discarded_benchmark_traffic",
-            )
-            if moved:
-                orders.release_stock(order_id)
-                failed += 1
-    return failed
-
-
 def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
     target = consumer(s.drain_consumer, stack)
     print(
@@ -168,19 +125,23 @@ def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
         target.restore()
     check = ledger_check(count_charges(stack.dynamodb, stack.settings.payments_table, records))
     print(
-        f"drained {result.finished}/{result.backlog} in {result.steady_s or 0:.1f} s: "
-        f"{result.rate_per_s or 0:.1f} orders/s, theoretical {result.theoretical_per_s:.1f}/s "
-        f"(incl. start-up {result.wall_rate_per_s or 0:.1f}/s)"
+        f"drained {result.finished}/{result.backlog} in {fmt_num(result.steady_s, 1, 's')}: "
+        f"{fmt_num(result.rate_per_s, 1)} orders/s, theoretical {result.theoretical_per_s:.1f}/s "
+        f"(incl. start-up {fmt_num(result.wall_rate_per_s, 1)}/s)"
     )
-    print(f"drain ratio: {result.ratio:.2f}" if result.ratio is not None else "drain ratio: n/a")
+    print(f"drain ratio: {fmt_num(result.ratio, 2)}")
     print(
         f"ledger: {check.charged_once}/{check.orders} charged once, "
         f"{len(check.never_charged)} never charged, "
         f"{len(check.charged_more_than_once)} charged more than once; "
         f"{result.unfinished} unfinished"
     )
+    failed_checks = [] if check.ok else ["ledger: every order charged exactly once"]
+    if result.unfinished:
+        failed_checks.append(f"drain: {result.unfinished} orders of the backlog did not finish")
     return {
         **result.as_dict(),
+        FAILED_CHECKS: failed_checks,
         "ledger": {
             "orders": check.orders,
             "charged_once": check.charged_once,
@@ -199,8 +160,9 @@ def bench_coldstart(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]
         f"{min(init) * 1000:.0f} ms (runs: {', '.join(f'{t * 1000:.0f}' for t in init)} ms)"
     )
     print(
-        f"payment_fn first invoke after a config change: {times.cold_ms:.0f} ms; warm p50 "
-        f"{times.warm_p50_ms or 0:.0f} ms; cold overhead {times.cold_overhead_ms or 0:.0f} ms"
+        f"payment_fn first invoke after a config change: {fmt_num(times.cold_ms, 0, 'ms')}; "
+        f"warm p50 {fmt_num(times.warm_p50_ms, 0, 'ms')}; "
+        f"cold overhead {fmt_num(times.cold_overhead_ms, 0, 'ms')}"
         + (f" (function error: {times.function_error})" if times.function_error else "")
     )
     return {
@@ -223,7 +185,15 @@ def bench_rss(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
     return report
 
 
-RUNNERS: dict[str, Callable[[Stack, BenchSettings, Path], dict[str, Any]]] = {
+def clean_start(stack: Stack, s: BenchSettings) -> dict[str, Any]:
+    """Both work queues empty before a section places orders: earlier load is not measured."""
+    leftovers = start_on_empty_queues(stack, s.start_wait_s)
+    print(f"start: {leftovers.describe()}", flush=True)
+    return leftovers.as_dict()
+
+
+Runner = Callable[[Stack, BenchSettings, Path], dict[str, Any]]
+RUNNERS: dict[str, Runner] = {
     "acceptance": bench_acceptance,
     "drain": bench_drain,
     "coldstart": bench_coldstart,
@@ -257,18 +227,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stack": machine.stack_settings(stack.run_dir),
         "settings": settings.__dict__,
     }
-    failed = []
-    for name in args.only:
+    failed = run_sections(args.only, RUNNERS, stack, settings, out, results)
+    (out / "bench.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"results: {out / 'bench.json'}")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def run_sections(
+    names: Sequence[str],
+    runners: Mapping[str, Runner],
+    stack: Stack,
+    settings: BenchSettings,
+    out: Path,
+    results: dict[str, Any],
+    start_clean: Callable[[Stack, BenchSettings], dict[str, Any]] = clean_start,
+) -> list[str]:
+    """Run each section into `results`, those that place orders on empty queues
+    (`start_clean`); returns the sections that raised or whose correctness checks failed (a
+    figure under its goal is a figure, not a failure)."""
+    failed: list[str] = []
+    for name in names:
         try:
-            results[name] = RUNNERS[name](stack, settings, out)
+            start = start_clean(stack, settings) if name in QUEUED_SECTIONS else None
+            results[name] = runners[name](stack, settings, out)
+            if start is not None:
+                results[name]["start"] = start
         except Exception as exc:
             failed.append(name)
             results[name] = {"error": f"{type(exc).__name__}: {exc}"}
             print(f"{name}: FAILED: {exc}", file=sys.stderr)
             traceback.print_exc(limit=3)
-    (out / "bench.json").write_text(json.dumps(results, indent=2, default=str))
-    print(f"results: {out / 'bench.json'}")
-    return 1 if failed else 0
+            continue
+        for check in results[name].get(FAILED_CHECKS, []):
+            print(f"{name}: check FAILED: {check}", file=sys.stderr)
+        if results[name].get(FAILED_CHECKS):
+            failed.append(name)
+    return failed
 
 
 if __name__ == "__main__":

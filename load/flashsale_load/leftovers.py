@@ -1,0 +1,199 @@
+"""Measurements that do not overlap: each starts on empty queues, and what an earlier one left
+queued is failed with its stock released, so no consumer pays it during the next measurement.
+
+Releasing goes through the product's own rules: the queued messages are purged, then every
+`pending` order of those queues' routes is moved `pending -> failed` with a conditional write
+(a consumer that picked the message up first wins, and pays it) and its reservation given back
+once. Failing them also stops the processor's sweeper from re-publishing them later as orders
+whose message was lost. Orders already `processing` are being paid: they are left to finish,
+and the wait for them is bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flashsale.domain.model import OrderStatus, utc_now
+from flashsale_load import proc
+from flashsale_load.platform import Stack
+
+#: which route's orders each work queue carries (SNS filter policies on `route`)
+QUEUE_ROUTES: dict[str, str] = {"order-queue": "ecs", "payment-queue": "lambda"}
+#: the failure reason written on orders released here
+REASON = "discarded_leftover_load"
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What a clean start found and did."""
+
+    #: queue -> messages still queued when the wait for them ended
+    queued: dict[str, int] = field(default_factory=dict)
+    #: pending orders failed with their stock released
+    failed: int = 0
+    #: orders still being paid when the wait for them ended
+    processing: int = 0
+    waited_s: float = 0.0
+
+    @property
+    def clean(self) -> bool:
+        """True when the queues emptied on their own: nothing was released."""
+        return not any(self.queued.values()) and not self.failed
+
+    def describe(self) -> str:
+        if self.clean:
+            return f"queues empty after {self.waited_s:.0f} s"
+        queued = ", ".join(f"{queue} {depth}" for queue, depth in self.queued.items() if depth)
+        text = (
+            f"still queued after {self.waited_s:.0f} s ({queued or 'none'}): "
+            f"{self.failed} pending orders failed, stock released"
+        )
+        return text + (f"; {self.processing} still being paid" if self.processing else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "queued": self.queued,
+            "failed": self.failed,
+            "processing": self.processing,
+            "waited_s": round(self.waited_s, 1),
+            "clean": self.clean,
+        }
+
+
+def depths(stack: Stack, queues: Iterable[str]) -> dict[str, int]:
+    return {queue: stack.queue_depth(stack.queues[queue]) for queue in queues}
+
+
+def start_on_empty_queues(
+    stack: Stack,
+    wait_s: float,
+    queues: Sequence[str] | None = None,
+    settle_s: float = 60.0,
+) -> Leftovers:
+    """Wait up to `wait_s` for `queues` (default: both work queues) to empty on their own; then
+    purge what is left, fail its pending orders with their stock released, and wait up to
+    `settle_s` for the queues to read empty and the orders being paid to finish."""
+    names = list(queues or stack.queues)
+    started = time.monotonic()
+    empty = proc.wait_for(lambda: not any(depths(stack, names).values()), wait_s, 1.0)
+    waited = time.monotonic() - started
+    if empty:
+        return Leftovers({name: 0 for name in names}, waited_s=waited)
+    queued = depths(stack, names)
+    routes = [QUEUE_ROUTES[name] for name, depth in queued.items() if depth]
+    cutoff = utc_now()
+    for name, depth in queued.items():
+        if depth:
+            purge(stack, name)
+    failed = fail_pending_orders(stack, routes, before=cutoff)
+
+    def settled() -> bool:
+        return not any(depths(stack, names).values()) and not count_orders(
+            stack, "processing", routes, before=cutoff
+        )
+
+    proc.wait_for(settled, settle_s, 1.0)
+    busy = count_orders(stack, "processing", routes, before=cutoff)
+    return Leftovers(queued, failed, busy, waited)
+
+
+def purge(stack: Stack, queue: str, timeout: float = 60.0) -> int:
+    """Drop every message of `queue`; returns how many there were."""
+    url = stack.queues[queue]
+    depth = stack.queue_depth(url)
+    stack.sqs.purge_queue(QueueUrl=url)
+    proc.wait_for(lambda: stack.queue_depth(url) == 0, timeout, 0.5)
+    return depth
+
+
+def discard_backlog(stack: Stack, queue: str, since: str | None = None) -> int:
+    """Drop the queued messages; with `since` (ISO time), also fail the pending orders of the
+    queue's route created since then, with their stock released."""
+    depth = purge(stack, queue)
+    if since is not None:
+        failed = fail_pending_orders(stack, [QUEUE_ROUTES[queue]], since=since)
+        print(f"  failed {failed} discarded orders (stock released)", flush=True)
+    return depth
+
+
+def order_ids(
+    dynamodb: Any,
+    table: str,
+    status: str,
+    routes: Sequence[str],
+    since: str | None = None,
+    before: str | None = None,
+    time_field: str = "created_at",
+) -> Iterator[str]:
+    """Ids of the orders of `table` in `status` on `routes` whose `time_field` (an ISO time)
+    lies in [since, before]."""
+    if not routes:
+        return
+    values: dict[str, Any] = {":status": {"S": status}}
+    values.update({f":r{i}": {"S": route} for i, route in enumerate(routes)})
+    names = {"#s": "status", "#r": "route", "#t": time_field}
+    terms = ["#s = :status", f"#r IN ({', '.join(f':r{i}' for i in range(len(routes)))})"]
+    if since is not None:
+        terms.append("#t >= :since")
+        values[":since"] = {"S": since}
+    if before is not None:
+        terms.append("#t <= :before")
+        values[":before"] = {"S": before}
+    if since is None and before is None:
+        del names["#t"]
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table,
+        ProjectionExpression="order_id",
+        FilterExpression=" AND ".join(terms),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+        ConsistentRead=True,
+    )
+    for page in pages:
+        for item in page.get("Items", []):
+            yield item["order_id"]["S"]
+
+
+def _ids(
+    stack: Stack,
+    status: str,
+    routes: Sequence[str],
+    since: str | None = None,
+    before: str | None = None,
+) -> Iterator[str]:
+    return order_ids(stack.dynamodb, stack.settings.orders_table, status, routes, since, before)
+
+
+def count_orders(
+    stack: Stack, status: str, routes: Sequence[str], before: str | None = None
+) -> int:
+    return sum(1 for _ in _ids(stack, status, routes, before=before))
+
+
+def fail_pending_orders(
+    stack: Stack,
+    routes: Sequence[str],
+    since: str | None = None,
+    before: str | None = None,
+) -> int:
+    """Move the `pending` orders of `routes` created in [since, before] to `failed` and release
+    their stock; returns how many moved (an order a consumer took first is left to it)."""
+    from flashsale import bootstrap
+
+    orders = bootstrap.order_store(stack.settings)
+    failed = 0
+    for order_id in list(_ids(stack, "pending", routes, since, before)):
+        moved = orders.transition(
+            order_id,
+            {OrderStatus.PENDING},
+            OrderStatus.FAILED,
+            failed_at=utc_now(),
+            failure_reason=REASON,
+        )
+        if moved:
+            orders.release_stock(order_id)
+            failed += 1
+    return failed
