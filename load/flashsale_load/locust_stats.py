@@ -33,18 +33,29 @@ class RequestStats:
     median_ms: float | None
     min_ms: float | None
     max_ms: float | None
-    rps: float
+    #: None when locust had no span to divide by (no request, or all in one instant)
+    rps: float | None
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
+    #: unix time of the first request and of the last one (JSON statistics only)
+    first_ts: float | None = None
+    last_ts: float | None = None
+
+    @property
+    def span_s(self) -> float | None:
+        """Seconds from the first request to the last: the span the run really measured."""
+        if self.first_ts is None or self.last_ts is None or self.last_ts <= self.first_ts:
+            return None
+        return self.last_ts - self.first_ts
 
     @property
     def successes(self) -> int:
         return self.requests - self.failures
 
     @property
-    def failure_ratio(self) -> float:
-        return self.failures / self.requests if self.requests else 0.0
+    def failure_ratio(self) -> float | None:
+        return self.failures / self.requests if self.requests else None
 
 
 def read_stats(path: Path) -> dict[str, RequestStats]:
@@ -61,7 +72,7 @@ def read_stats(path: Path) -> dict[str, RequestStats]:
                 median_ms=_num(row.get("Median Response Time")),
                 min_ms=_num(row.get("Min Response Time")),
                 max_ms=_num(row.get("Max Response Time")),
-                rps=_num(row.get("Requests/s")) or 0.0,
+                rps=_num(row.get("Requests/s")),
                 p50_ms=_num(row.get("50%")),
                 p95_ms=_num(row.get("95%")),
                 p99_ms=_num(row.get("99%")),
@@ -75,8 +86,8 @@ class HistoryPoint:
 
     ts: float
     users: int
-    rps: float
-    failures_per_s: float
+    rps: float | None
+    failures_per_s: float | None
     p50_ms: float | None
     p99_ms: float | None
     total_requests: int
@@ -93,8 +104,8 @@ def read_history(path: Path, name: str = AGGREGATED) -> list[HistoryPoint]:
                 HistoryPoint(
                     ts=float(row["Timestamp"]),
                     users=int(row["User Count"]),
-                    rps=_num(row.get("Requests/s")) or 0.0,
-                    failures_per_s=_num(row.get("Failures/s")) or 0.0,
+                    rps=_num(row.get("Requests/s")),
+                    failures_per_s=_num(row.get("Failures/s")),
                     p50_ms=_num(row.get("50%")),
                     p99_ms=_num(row.get("99%")),
                     total_requests=int(row["Total Request Count"]),
@@ -105,7 +116,8 @@ def read_history(path: Path, name: str = AGGREGATED) -> list[HistoryPoint]:
 
 
 def histogram_percentile(histogram: dict[int, int], count: int, fraction: float) -> float | None:
-    """Locust's percentile over its rounded response-time histogram (ms -> number of requests)."""
+    """Locust's percentile over its rounded response-time histogram (ms -> number of requests);
+    None when the histogram holds fewer requests than `count` (nothing measured to rank)."""
     if not count:
         return None
     allowed_above = int(count * fraction)
@@ -114,10 +126,13 @@ def histogram_percentile(histogram: dict[int, int], count: int, fraction: float)
         seen += histogram[millis]
         if count - seen <= allowed_above:
             return float(millis)
-    return 0.0
+    return None
 
 
-def _entry_stats(name: str, method: str, entries: list[dict], span_s: float) -> RequestStats:
+def _entry_stats(
+    name: str, method: str, entries: list[dict], first_ts: float, last_ts: float | None
+) -> RequestStats:
+    span_s = last_ts - first_ts if last_ts is not None else 0.0
     histogram: dict[int, int] = {}
     for entry in entries:
         for millis, hits in entry["response_times"].items():
@@ -136,10 +151,12 @@ def _entry_stats(name: str, method: str, entries: list[dict], span_s: float) -> 
         median_ms=histogram_percentile(histogram, timed, 0.5),
         min_ms=float(min(minimums)) if minimums else None,
         max_ms=float(max(entry["max_response_time"] for entry in entries)) if entries else None,
-        rps=requests / span_s if span_s > 0 else 0.0,
+        rps=requests / span_s if span_s > 0 else None,
         p50_ms=histogram_percentile(histogram, timed, 0.5),
         p95_ms=histogram_percentile(histogram, timed, 0.95),
         p99_ms=histogram_percentile(histogram, timed, 0.99),
+        first_ts=first_ts,
+        last_ts=last_ts,
     )
 
 
@@ -148,14 +165,14 @@ def read_json(path: Path) -> dict[str, RequestStats]:
     entries = json.loads(path.read_text())
     if not entries:
         return {}
-    starts = [float(entry["start_time"]) for entry in entries]
-    lasts = [float(entry["last_request_timestamp"] or 0) for entry in entries]
-    span = max(lasts) - min(starts)
+    first = min(float(entry["start_time"]) for entry in entries)
+    lasts = [float(e["last_request_timestamp"]) for e in entries if e["last_request_timestamp"]]
+    last = max(lasts) if lasts else None
     rows = {
-        entry["name"]: _entry_stats(entry["name"], entry["method"], [entry], span)
+        entry["name"]: _entry_stats(entry["name"], entry["method"], [entry], first, last)
         for entry in entries
     }
-    rows[AGGREGATED] = _entry_stats(AGGREGATED, "", entries, span)
+    rows[AGGREGATED] = _entry_stats(AGGREGATED, "", entries, first, last)
     return rows
 
 

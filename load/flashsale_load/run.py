@@ -17,6 +17,7 @@ from flashsale_load import config, machine, proc, scenarios
 from flashsale_load.config import SpikeProfile
 from flashsale_load.locust_stats import AGGREGATED, read_final
 from flashsale_load.phases import DEFAULT_PHASE, PHASE_NAMES
+from flashsale_load.report import fmt_num
 from flashsale_load.shapes import spike_stages, total_duration
 
 #: seconds a run may overrun its nominal duration (start-up, stopping users) before it is stopped
@@ -77,9 +78,9 @@ def summary_line(out_dir: Path) -> str:
     if total is None or not total.requests:
         return "no requests made (see locust.log)"
     return (
-        f"{total.requests} requests, {total.failures} failed, {total.rps:.1f} req/s, "
-        f"avg {total.avg_ms or 0:.0f} ms, p50 {total.p50_ms or 0:.0f} ms, "
-        f"p99 {total.p99_ms or 0:.0f} ms"
+        f"{total.requests} requests, {total.failures} failed, {fmt_num(total.rps, 1)} req/s, "
+        f"avg {fmt_num(total.avg_ms, 0, 'ms')}, p50 {fmt_num(total.p50_ms, 0, 'ms')}, "
+        f"p99 {fmt_num(total.p99_ms, 0, 'ms')}"
     )
 
 

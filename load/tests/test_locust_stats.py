@@ -1,3 +1,7 @@
+import json
+
+import pytest
+
 from flashsale_load.locust_stats import (
     AGGREGATED,
     histogram_percentile,
@@ -37,6 +41,8 @@ def test_histogram_percentile_matches_locust():
     assert histogram_percentile(histogram, 100, 0.98) == 20
     assert histogram_percentile(histogram, 100, 0.99) == 500  # the slowest 1% is that request
     assert histogram_percentile({}, 0, 0.5) is None
+    # fewer requests in the histogram than counted: nothing to rank, not 0 ms
+    assert histogram_percentile({10: 1}, 5, 0.5) is None
 
 
 def test_read_final_prefers_json(fixtures, tmp_path):
@@ -55,3 +61,40 @@ def test_history_rows(fixtures):
     assert points[-1].users == 3
     assert [p.ts for p in points] == sorted(p.ts for p in points)
     assert points[0].p99_ms is None  # "N/A" before the first request
+
+
+def test_what_was_not_measured_is_none_not_zero(tmp_path):
+    """A request that never got an answer (no last timestamp) has no rate and no percentile."""
+    entry = {
+        "name": "order async-ecs",
+        "method": "POST",
+        "start_time": 1000.0,
+        "last_request_timestamp": None,
+        "num_requests": 0,
+        "num_failures": 0,
+        "num_none_requests": 0,
+        "total_response_time": 0,
+        "min_response_time": None,
+        "max_response_time": 0,
+        "response_times": {},
+    }
+    path = tmp_path / "locust.json"
+    path.write_text(json.dumps([entry]))
+    stats = read_json(path)["order async-ecs"]
+    assert stats.rps is None and stats.span_s is None
+    assert stats.p50_ms is None and stats.p99_ms is None and stats.avg_ms is None
+    assert stats.failure_ratio is None
+    csv_path = tmp_path / "stats.csv"
+    csv_path.write_text(
+        "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+        "Min Response Time,Max Response Time,Requests/s,50%,95%,99%\n"
+        "POST,order sync,0,0,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A\n"
+    )
+    row = read_stats(csv_path)["order sync"]
+    assert row.rps is None and row.p99_ms is None
+
+
+def test_the_measured_span_runs_from_the_first_request_to_the_last(fixtures):
+    total = read_json(fixtures / "browse.json")[AGGREGATED]
+    assert total.span_s is not None and total.span_s > 0
+    assert total.rps == pytest.approx(total.requests / total.span_s)

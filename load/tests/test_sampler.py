@@ -2,7 +2,7 @@ from dataclasses import replace
 
 from support.polling import eventually
 
-from flashsale_load.sampler import QueueSampler, read_samples
+from flashsale_load.sampler import QueueSampler, read_errors, read_samples
 
 
 class FakeSqs:
@@ -43,6 +43,23 @@ def test_a_failing_queue_is_counted_not_fatal():
     sampler.sample_once()
     assert sampler.errors == 1 and len(sampler.samples) == 1
     assert sampler.latest_total() is None  # an incomplete sample is no answer
+
+
+def test_failed_samples_are_kept_per_phase_with_the_last_error(tmp_path):
+    sampler = QueueSampler(FakeSqs({"u1": (1, 0)}), {"order-queue": "u1", "gone": "u9"})
+    sampler.label = "async-ecs"
+    sampler.sample_once()
+    sampler.sample_once()
+    sampler.label = "async-lambda"
+    sampler.sample_once()
+    sampler.write_errors(tmp_path / "errors.json")
+    errors = read_errors(tmp_path / "errors.json")
+    assert {label: seen.count for label, seen in errors.items()} == {
+        "async-ecs": 2,
+        "async-lambda": 1,
+    }
+    assert errors["async-ecs"].last == "gone: RuntimeError: AWS.SimpleQueueService.NonExistentQueue"
+    assert read_errors(tmp_path / "not-recorded.json") is None
 
 
 def test_thread_samples_until_stopped():

@@ -14,6 +14,7 @@ import requests
 from flashsale_load import proc, scenarios
 from flashsale_load.locust_stats import RequestStats, read_final
 from flashsale_load.phases import phase
+from flashsale_load.report import fmt_num
 
 PHASE = "async-ecs"
 #: a step counts only if at most this share of its requests failed
@@ -25,7 +26,7 @@ class Step:
     users: int
     requests: int
     failures: int
-    rps: float
+    rps: float | None
     p50_ms: float | None
     p99_ms: float | None
 
@@ -36,6 +37,7 @@ class Step:
     def within(self, limit_ms: float) -> bool:
         return (
             self.requests > 0
+            and self.rps is not None
             and self.p99_ms is not None
             and self.p99_ms <= limit_ms
             and self.failures <= self.requests * MAX_FAILURE_RATIO
@@ -45,7 +47,7 @@ class Step:
 def sustained(steps: Sequence[Step], limit_ms: float) -> Step | None:
     """The step with the highest rate among those within the p99 limit."""
     good = [step for step in steps if step.within(limit_ms)]
-    return max(good, key=lambda step: step.rps) if good else None
+    return max(good, key=lambda step: step.rps or 0.0) if good else None
 
 
 def run_steps(
@@ -82,8 +84,9 @@ def run_steps(
         step = Step.from_stats(count, stats)
         steps.append(step)
         print(
-            f"  {label:<5} {count:>3} users: {step.rps:8.1f} req/s  p50 {step.p50_ms or 0:5.0f} ms"
-            f"  p99 {step.p99_ms or 0:5.0f} ms  failures {step.failures}",
+            f"  {label:<5} {count:>3} users: {fmt_num(step.rps, 1):>8} req/s"
+            f"  p50 {fmt_num(step.p50_ms, 0, 'ms'):>8}  p99 {fmt_num(step.p99_ms, 0, 'ms'):>8}"
+            f"  failures {step.failures}",
             flush=True,
         )
         if not step.within(limit_ms):
