@@ -91,8 +91,11 @@ load-spike: $(VENV)/.installed ## spike shape: quiet, 300 users in 5 s, hold, dr
 load-browse: $(VENV)/.installed ## browse-and-buy mix, 20 users (PHASE=... RUN_TIME=60s)
 	@$(STACKS_ENV) $(PY) -m flashsale_load.run browse --phase $(PHASE) --run-time $(RUN_TIME)
 
+# load-compare's own default window (20 s: each phase can drain in DRAIN_TIMEOUT, see load/README.md)
+COMPARE_RUN_TIME = $(if $(filter file,$(origin RUN_TIME)),20s,$(RUN_TIME))
+
 load-compare: $(VENV)/.installed ## the same flash sale against sync, async-ecs, async-lambda; report + charts
-	@$(STACKS_ENV) RUN_TIME=$(RUN_TIME) $(PY) -m flashsale_load.compare
+	@$(STACKS_ENV) RUN_TIME=$(COMPARE_RUN_TIME) $(PY) -m flashsale_load.compare
 
 load-workers: $(VENV)/.installed ## one backlog drained at concurrency 1/5/20/100, ECS and Lambda; chart
 	@$(STACKS_ENV) $(PY) -m flashsale_load.workers
@@ -100,8 +103,8 @@ load-workers: $(VENV)/.installed ## one backlog drained at concurrency 1/5/20/10
 bench: $(VENV)/.installed ## acceptance vs a bare endpoint, drain ratio, cold start, RSS (ONLY="acceptance drain ...")
 	@$(STACKS_ENV) $(PY) -m flashsale_load.bench $(if $(ONLY),--only $(ONLY))
 
-cost: $(VENV)/.installed ## ECS vs Lambda monthly cost table, break-even, chart (inputs: load/pricing.toml)
-	@$(PY) -m flashsale_load.cost
+cost: $(VENV)/.installed ## ECS vs Lambda monthly cost, study vs deployed model (ARGS="--compare-run results/<run>")
+	@$(STACKS_ENV) $(PY) -m flashsale_load.cost --stack local $(ARGS)
 
 templates: $(VENV)/.installed ## write every CloudFormation template (JSON) to build/templates
 	@$(PY) -m flashsale_stacks templates --out build/templates

@@ -13,6 +13,10 @@ stack, bounded in time; prints the figures and writes bench.json under results/.
 3. payment_fn cold start: module init in a fresh interpreter; first and warm invoke latency.
 4. RSS of the API, the processor and the Lambda process at the end.
 
+Sections that place orders start on empty queues (leftovers.py: what earlier load left is
+failed and released). The exit status is 1 when a section fails or one of its correctness
+checks does (`failed_checks` in its result); a figure under its goal is printed, not failed.
+
     python -m flashsale_load.bench                       # everything
     python -m flashsale_load.bench --only acceptance drain
 """
