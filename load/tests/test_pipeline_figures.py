@@ -47,21 +47,22 @@ def settings(monkeypatch):
         yield settings
 
 
-def put(settings, route: str, status: str, at: str) -> None:
+def put(settings, route: str, status: str, at: str, created_at: str | None = None) -> None:
     order = Order.new(1, [OrderItem(1, 1, Decimal("1.00"))], route)
-    order = replace(order, status=status, **{f"{status}_at": at})
+    order = replace(order, status=status, created_at=created_at or at, **{f"{status}_at": at})
     boto3.client("dynamodb").put_item(TableName=settings.orders_table, Item=order_to_item(order))
 
 
 def test_sync_counts_completed_orders_within_the_measured_span(figures, settings):
-    put(settings, "sync", "completed", "2026-01-31T12:00:10.000Z")
+    first, last = (t.timestamp() for t in SPAN)
+    put(settings, "sync", "completed", "2026-01-31T12:00:03.000Z", "2026-01-31T12:00:00.000Z")
     put(settings, "sync", "completed", "2026-01-31T12:00:59.999Z")
     put(settings, "sync", "completed", "2026-01-31T12:01:03.000Z")  # answered after the span
     put(settings, "sync", "failed", "2026-01-31T12:00:20.000Z")  # a 402 decline: an answer
-    put(settings, "ecs", "completed", "2026-01-31T12:00:30.000Z")  # not a sync order
-    first, last = (t.timestamp() for t in SPAN)
-    assert figures.iso(first) == "2026-01-31T12:00:00.000Z"
-    assert figures.sync_outcomes(settings, first, last) == {"completed": 2, "failed": 1}
+    put(settings, "ecs", "completed", "2026-01-31T11:59:30.000Z")  # not a sync order
+    outcomes = figures.sync_outcomes(settings, last)
+    assert (outcomes.completed, outcomes.declined) == (2, 1)
+    assert outcomes.first_ts == first  # the span starts with the first sync order placed
 
 
 def test_a_sync_figure_that_was_not_measured_prints_na(figures):
