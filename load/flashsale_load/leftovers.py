@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from flashsale.domain.model import OrderStatus, utc_now
 from flashsale_load import proc
 from flashsale_load.platform import Stack
@@ -95,18 +97,39 @@ def start_on_empty_queues(
             stack, "processing", routes, before=cutoff
         )
 
-    proc.wait_for(settled, settle_s, 1.0)
+    proc.wait_for(settled, settle_s, 2.0)
     busy = count_orders(stack, "processing", routes, before=cutoff)
     return Leftovers(queued, failed, busy, waited)
 
 
 def purge(stack: Stack, queue: str, timeout: float = 60.0) -> int:
-    """Drop every message of `queue`; returns how many there were."""
+    """Drop every message of `queue`; returns how many there were. SQS allows one purge a
+    minute per queue: within that minute the visible messages are received and deleted."""
     url = stack.queues[queue]
     depth = stack.queue_depth(url)
-    stack.sqs.purge_queue(QueueUrl=url)
+    try:
+        stack.sqs.purge_queue(QueueUrl=url)
+    except ClientError as exc:
+        if "PurgeQueueInProgress" not in exc.response.get("Error", {}).get("Code", ""):
+            raise
+        proc.wait_for(lambda: not _delete_some(stack, url), timeout, 0.0)
     proc.wait_for(lambda: stack.queue_depth(url) == 0, timeout, 0.5)
     return depth
+
+
+def _delete_some(stack: Stack, url: str) -> int:
+    """Receive up to 10 visible messages and delete them; returns how many."""
+    messages = stack.sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+    ).get("Messages", [])
+    if messages:
+        stack.sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ],
+        )
+    return len(messages)
 
 
 def discard_backlog(stack: Stack, queue: str, since: str | None = None) -> int:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from flashsale import bootstrap
@@ -112,3 +113,17 @@ def test_discard_backlog_fails_only_the_orders_since_a_time(stack):
     assert leftovers.discard_backlog(stack, "order-queue", since=since) == 2
     assert status(stack, newer) == "failed" and status(stack, older) == "pending"
     assert stock(stack) == STOCK - 2
+
+
+def test_a_second_purge_within_the_minute_deletes_the_messages_instead(stack, monkeypatch):
+    place(stack, "ecs")
+    place(stack, "ecs")
+
+    def refused(**kwargs):
+        raise ClientError(
+            {"Error": {"Code": "AWS.SimpleQueueService.PurgeQueueInProgress"}}, "PurgeQueue"
+        )
+
+    monkeypatch.setattr(stack.sqs, "purge_queue", refused)
+    assert leftovers.purge(stack, "order-queue", timeout=10) == 2
+    assert leftovers.depths(stack, ["order-queue"]) == {"order-queue": 0}
