@@ -91,8 +91,8 @@ load-spike: $(VENV)/.installed ## spike shape: quiet, 300 users in 5 s, hold, dr
 load-browse: $(VENV)/.installed ## browse-and-buy mix, 20 users (PHASE=... RUN_TIME=60s)
 	@$(STACKS_ENV) $(PY) -m flashsale_load.run browse --phase $(PHASE) --run-time $(RUN_TIME)
 
-# load-compare's own default window (20 s: each phase can drain in DRAIN_TIMEOUT, see load/README.md)
-COMPARE_RUN_TIME = $(if $(filter file,$(origin RUN_TIME)),20s,$(RUN_TIME))
+# load-compare's own default window (15 s: each phase can drain in DRAIN_TIMEOUT, see load/README.md)
+COMPARE_RUN_TIME = $(if $(filter file,$(origin RUN_TIME)),15s,$(RUN_TIME))
 
 load-compare: $(VENV)/.installed ## the same flash sale against sync, async-ecs, async-lambda; report + charts
 	@$(STACKS_ENV) RUN_TIME=$(COMPARE_RUN_TIME) $(PY) -m flashsale_load.compare

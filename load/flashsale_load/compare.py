@@ -6,7 +6,7 @@ Phases do not overlap: the first starts once both work queues are empty (what ea
 is failed with its stock released), and what a phase leaves unfinished when its wait ends is
 failed and released the same way (leftovers.py), counted as unfinished in the report.
 
-    USERS=20 RUN_TIME=20s DRAIN_TIMEOUT=600 python -m flashsale_load.compare
+    USERS=20 RUN_TIME=15s DRAIN_TIMEOUT=600 python -m flashsale_load.compare
     python -m flashsale_load.compare --phases async-ecs async-lambda
     python -m flashsale_load.compare --report-only results/<timestamp>-compare
 """

@@ -78,7 +78,7 @@ class CompareSettings:
 
     users: int = 20
     #: short enough for the slowest path to drain in `drain_timeout_s` here (load/README.md)
-    run_time: str = "20s"
+    run_time: str = "15s"
     drain_timeout_s: float = 600.0
     sample_interval_s: float = 1.0
     #: how long the first phase waits for earlier orders to leave the queues before releasing them
