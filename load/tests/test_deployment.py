@@ -98,3 +98,27 @@ def test_a_batch_divides_the_billed_duration_per_order(fixtures):
     # the study's ~1M orders/month break-even does not survive the batch
     even = break_even(p, model)
     assert even is None or even > 10 * break_even(p)
+
+
+class FakeLogs:
+    """filter_log_events of one log group, in pages."""
+
+    def __init__(self, group, pages):
+        self.group, self.pages = group, pages
+
+    def get_paginator(self, name):
+        assert name == "filter_log_events"
+        return self
+
+    def paginate(self, logGroupName, filterPattern):
+        assert (logGroupName, filterPattern) == (self.group, "REPORT")
+        return [{"events": [{"message": line} for line in page]} for page in self.pages]
+
+
+def test_the_invocation_duration_is_read_from_the_functions_logs(fixtures):
+    lines = (fixtures / "lambda" / "report_lines.log").read_text().splitlines()
+    logs = FakeLogs("/aws/lambda/local-payment-fn", [lines[:4], lines[4:]])
+    d = read_deployment("local", logs=logs)
+    assert d.invocation_ms.value == 3102
+    assert "/aws/lambda/local-payment-fn" in d.invocation_ms.source
+    assert read_deployment("local", logs=FakeLogs("other", [])).invocation_ms.value is None
