@@ -29,14 +29,17 @@ def test_a_failed_correctness_check_fails_the_run(tmp_path, capsys):
         ["coldstart", "drain"], runners, None, BenchSettings(), tmp_path, results, starts
     )
     assert failed == ["drain"]
-    assert results["coldstart"] == {"cold_invoke_ms": 900.0}
-    assert starts.calls == 1 and results["drain"]["start"] == {"clean": True}
+    assert results["coldstart"] == {"cold_invoke_ms": 900.0, "start": {"clean": True}}
+    assert starts.calls == 2 and results["drain"]["start"] == {"clean": True}
     assert "drain: check FAILED: ledger: every order charged" in capsys.readouterr().err
 
 
 def test_a_figure_under_its_goal_is_printed_not_failed(tmp_path):
     runners = {"coldstart": section({"cold_overhead_ms": None, bench.FAILED_CHECKS: []})}
-    assert bench.run_sections(["coldstart"], runners, None, BenchSettings(), tmp_path, {}) == []
+    failed = bench.run_sections(
+        ["coldstart"], runners, None, BenchSettings(), tmp_path, {}, CleanStarts()
+    )
+    assert failed == []
 
 
 def test_a_section_that_raises_is_failed_and_the_others_still_run(tmp_path):
@@ -51,7 +54,8 @@ def test_a_section_that_raises_is_failed_and_the_others_still_run(tmp_path):
         BenchSettings(),
         tmp_path,
         results,
+        CleanStarts(),
     )
     assert failed == ["coldstart"]
     assert results["coldstart"]["error"].startswith("RuntimeError")
-    assert results["rss"] == {"api": {}}
+    assert results["rss"] == {"api": {}, "start": {"clean": True}}

@@ -13,9 +13,10 @@ stack, bounded in time; prints the figures and writes bench.json under results/.
 3. payment_fn cold start: module init in a fresh interpreter; first and warm invoke latency.
 4. RSS of the API, the processor and the Lambda process at the end.
 
-Sections that place orders start on empty queues (leftovers.py: what earlier load left is
-failed and released). The exit status is 1 when a section fails or one of its correctness
-checks does (`failed_checks` in its result); a figure under its goal is printed, not failed.
+Every section starts on empty queues (leftovers.py: what earlier load or an earlier section
+left is failed and released), so no backlog is paid while another figure is measured. The exit
+status is 1 when a section fails or one of its correctness checks does (`failed_checks` in its
+result); a figure under its goal is printed, not failed.
 
     python -m flashsale_load.bench                       # everything
     python -m flashsale_load.bench --only acceptance drain
@@ -47,8 +48,6 @@ from flashsale_load.report import fmt_num
 from flashsale_load.workers import drain_step
 
 SECTIONS = ("acceptance", "drain", "coldstart", "rss")
-#: sections that place orders: each starts on empty queues (leftovers failed and released)
-QUEUED_SECTIONS = ("acceptance", "drain")
 #: the key of a section's result listing its correctness checks that failed (exit status 1)
 FAILED_CHECKS = "failed_checks"
 GUNICORN_KEYS = ("API_WORKERS", "API_THREADS", "API_TIMEOUT", "API_ACCESS_LOG", "API_LOG_LEVEL")
@@ -190,7 +189,8 @@ def bench_rss(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
 
 
 def clean_start(stack: Stack, s: BenchSettings) -> dict[str, Any]:
-    """Both work queues empty before a section places orders: earlier load is not measured."""
+    """Both work queues empty before a section: earlier load is neither measured nor paid
+    meanwhile."""
     leftovers = start_on_empty_queues(stack, s.start_wait_s)
     print(f"start: {leftovers.describe()}", flush=True)
     return leftovers.as_dict()
@@ -248,16 +248,15 @@ def run_sections(
     results: dict[str, Any],
     start_clean: Callable[[Stack, BenchSettings], dict[str, Any]] = clean_start,
 ) -> list[str]:
-    """Run each section into `results`, those that place orders on empty queues
-    (`start_clean`); returns the sections that raised or whose correctness checks failed (a
-    figure under its goal is a figure, not a failure)."""
+    """Run each section into `results`, each on empty queues (`start_clean`); returns the
+    sections that raised or whose correctness checks failed (a figure under its goal is a
+    figure, not a failure)."""
     failed: list[str] = []
     for name in names:
         try:
-            start = start_clean(stack, settings) if name in QUEUED_SECTIONS else None
+            start = start_clean(stack, settings)
             results[name] = runners[name](stack, settings, out)
-            if start is not None:
-                results[name]["start"] = start
+            results[name]["start"] = start
         except Exception as exc:
             failed.append(name)
             results[name] = {"error": f"{type(exc).__name__}: {exc}"}
