@@ -143,14 +143,13 @@ def discard_backlog(stack: Stack, queue: str, since: str | None = None) -> int:
 
 
 def order_ids(
-    dynamodb: Any,
-    table: str,
+    stack: Stack,
     status: str,
     routes: Sequence[str],
     since: str | None = None,
     before: str | None = None,
 ) -> Iterator[str]:
-    """Ids of the orders of `table` in `status` on `routes` created in [since, before]."""
+    """Ids of the orders in `status` on `routes` created in [since, before]."""
     if not routes:
         return
     values: dict[str, Any] = {":status": {"S": status}}
@@ -163,8 +162,8 @@ def order_ids(
     if before is not None:
         terms.append("created_at <= :before")
         values[":before"] = {"S": before}
-    pages = dynamodb.get_paginator("scan").paginate(
-        TableName=table,
+    pages = stack.dynamodb.get_paginator("scan").paginate(
+        TableName=stack.settings.orders_table,
         ProjectionExpression="order_id",
         FilterExpression=" AND ".join(terms),
         ExpressionAttributeNames=names,
@@ -176,20 +175,10 @@ def order_ids(
             yield item["order_id"]["S"]
 
 
-def _ids(
-    stack: Stack,
-    status: str,
-    routes: Sequence[str],
-    since: str | None = None,
-    before: str | None = None,
-) -> Iterator[str]:
-    return order_ids(stack.dynamodb, stack.settings.orders_table, status, routes, since, before)
-
-
 def count_orders(
     stack: Stack, status: str, routes: Sequence[str], before: str | None = None
 ) -> int:
-    return sum(1 for _ in _ids(stack, status, routes, before=before))
+    return sum(1 for _ in order_ids(stack, status, routes, before=before))
 
 
 def fail_pending_orders(
@@ -204,7 +193,7 @@ def fail_pending_orders(
 
     orders = bootstrap.order_store(stack.settings)
     failed = 0
-    for order_id in list(_ids(stack, "pending", routes, since, before)):
+    for order_id in list(order_ids(stack, "pending", routes, since, before)):
         moved = orders.transition(
             order_id,
             {OrderStatus.PENDING},

@@ -8,7 +8,6 @@ from decimal import Decimal
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from flashsale import bootstrap
 from flashsale.adapters.dynamodb import DynamoDbProductStore, create_tables
@@ -22,35 +21,28 @@ STOCK = 100
 
 
 @pytest.fixture
-def stack(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        urls = {
-            name: sqs.create_queue(QueueName=f"left-{name}")["QueueUrl"]
-            for name in ("order-queue", "payment-queue")
+def stack(fake_aws):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    urls = {
+        name: sqs.create_queue(QueueName=f"left-{name}")["QueueUrl"]
+        for name in ("order-queue", "payment-queue")
+    }
+    settings = Settings.from_env(
+        {
+            "ENV_NAME": "left",
+            "AWS_REGION": "us-east-1",
+            "ORDER_QUEUE_URL": urls["order-queue"],
+            "PAYMENT_QUEUE_URL": urls["payment-queue"],
         }
-        settings = Settings.from_env(
-            {
-                "ENV_NAME": "left",
-                "AWS_REGION": "us-east-1",
-                "ORDER_QUEUE_URL": urls["order-queue"],
-                "PAYMENT_QUEUE_URL": urls["payment-queue"],
-            }
-        )
-        create_tables(boto3.client("dynamodb", region_name="us-east-1"), settings)
-        products = DynamoDbProductStore(
-            boto3.client("dynamodb", region_name="us-east-1"), settings.products_table, 0
-        )
-        products.seed([Product(1, "Red Shoe", Decimal("19.99"), STOCK, "shoes")])
-        bootstrap.order_store.cache_clear()
-        yield Stack(PlatformConfig.from_env(), settings)
-        bootstrap.order_store.cache_clear()
+    )
+    create_tables(boto3.client("dynamodb", region_name="us-east-1"), settings)
+    products = DynamoDbProductStore(
+        boto3.client("dynamodb", region_name="us-east-1"), settings.products_table, 0
+    )
+    products.seed([Product(1, "Red Shoe", Decimal("19.99"), STOCK, "shoes")])
+    bootstrap.order_store.cache_clear()
+    yield Stack(PlatformConfig.from_env(), settings)
+    bootstrap.order_store.cache_clear()
 
 
 def place(stack: Stack, route: str, created_at: str | None = None) -> str:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from flashsale.adapters.dynamodb import create_tables
 from flashsale.adapters.dynamodb.codec import order_to_item
@@ -34,17 +33,10 @@ def figures():
 
 
 @pytest.fixture
-def settings(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        settings = Settings.from_env({"ENV_NAME": "figures1", "AWS_REGION": "us-east-1"})
-        create_tables(boto3.client("dynamodb"), settings)
-        yield settings
+def settings(fake_aws):
+    settings = Settings.from_env({"ENV_NAME": "figures1", "AWS_REGION": "us-east-1"})
+    create_tables(boto3.client("dynamodb"), settings)
+    yield settings
 
 
 def put(settings, route: str, status: str, at: str, created_at: str | None = None) -> None:
