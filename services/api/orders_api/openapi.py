@@ -10,11 +10,12 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
 from flashsale.schemas import OrderRequestSchema, OrderSchema, ProductSchema, ProductUpdateSchema
+from orders_api.admin import ADMIN_HEADER
 from orders_api.http import MAX_CONTENT_LENGTH
 from orders_api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from orders_api.idempotency import MAX_KEY_LENGTH
 from orders_api.routes.orders import ROUTE_HEADER
-from orders_api.routes.products import ADMIN_HEADER, DEFAULT_PAGE, MAX_PAGE, MAX_QUERY_LENGTH
+from orders_api.routes.products import DEFAULT_PAGE, MAX_PAGE, MAX_QUERY_LENGTH
 
 
 class ErrorDetailSchema(Schema):
@@ -65,7 +66,13 @@ class HealthSchema(Schema):
 
 class ReadinessSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["ready", "unavailable"]})
-    checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    checks = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": f"each dependency: ok or what is wrong (only with {ADMIN_HEADER})"
+        },
+    )
     error = fields.Nested(ErrorDetailSchema)
 
 
@@ -249,10 +256,21 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/health": {"get": {"summary": "Liveness", "responses": {"200": _ok("alive", "Health")}}},
         "/ready": {
             "get": {
-                "summary": "Readiness: the tables and the topic are reachable",
+                "summary": "Readiness: tables and topic reachable (answer cached a few seconds)",
+                "parameters": [
+                    {
+                        "in": "header",
+                        "name": ADMIN_HEADER,
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "with the admin key, `checks` names each dependency's state",
+                    }
+                ],
                 "responses": {
                     "200": _ok("ready", "Readiness"),
-                    "503": _ok("not ready: `checks` names what is down", "Readiness"),
+                    "503": _ok(
+                        "not ready (`checks` names what is down, for the admin key)", "Readiness"
+                    ),
                 },
             }
         },
