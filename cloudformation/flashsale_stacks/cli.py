@@ -20,7 +20,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from flashsale_stacks import artifacts, emulator_gaps, policy_check, registry
+from flashsale_stacks import artifacts, emulator_gaps, policy_check, preflight, registry
 from flashsale_stacks.deploy import (
     DeployFailed,
     Waiter,
@@ -126,6 +126,11 @@ def _deploy(specs: list[StackSpec], args: argparse.Namespace) -> int:
     unknown = set(overrides) - set().union(*declared.values())
     if unknown:
         raise UsageError(f"no stack here declares parameter(s) {', '.join(sorted(unknown))}")
+    if target.env is Env.AWS:
+        given = {"ImageTag": os.environ.get("IMAGE_TAG", ""), **overrides}
+        refusal = preflight.aws_refusal(args.env_name, bodies, given)
+        if refusal:
+            raise UsageError(refusal)
 
     for spec in specs:
         if not _lint(spec, bodies[spec.key]):
@@ -163,6 +168,8 @@ def _parameters(
     values = {"EnvName": args.env_name}
     if target.env is Env.LOCAL and spec.key == "data":
         values.update(PointInTimeRecovery="false", DeletionProtection="false")
+    if target.env is Env.LOCAL:
+        values.update({k: v for k, v in preflight.LOCAL_STAND_INS.items() if k in declared})
     if spec.key == "payment_fn":
         bucket, key = _upload_code(target, args)
         values.update(CodeS3Bucket=bucket, CodeS3Key=key)

@@ -31,8 +31,6 @@ from flashsale_stacks.common import (
     log_group_arn,
     name,
     new_template,
-    table_arn,
-    table_index_arn,
     tags,
 )
 
@@ -165,11 +163,11 @@ def build() -> Template:
                 ),
                 iam.statement(iam.SQS_CONSUME, [payment_queue_arn]),
                 iam.statement(["sqs:SendMessage"], [GetAtt(failures, "Arn")]),
-                iam.statement(
-                    iam.DYNAMODB_READ_WRITE,
-                    [table_arn(table) for table in names.TABLES]
-                    + [table_index_arn(table) for table in names.TABLES],
-                ),
+                iam.table_statement(iam.ORDERS_DECIDE, names.ORDERS_TABLE),
+                iam.table_statement(iam.STOCK_MOVE, names.PRODUCTS_TABLE),
+                iam.table_statement(iam.LEDGER_CHARGE, names.PAYMENTS_TABLE, indexes=True),
+                # Powertools idempotency records
+                iam.table_statement(iam.IDEMPOTENCY_RECORDS, names.IDEMPOTENCY_TABLE),
                 iam.xray_statement(),
             ],
         )
