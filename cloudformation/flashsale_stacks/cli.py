@@ -2,6 +2,7 @@
 
 templates [--out build/templates]          write every template (deterministic JSON)
 validate [STACK ...]                       cfn-lint every (or the named) template
+access-matrix [--write]                    every role's grants (into cloudformation/README.md)
 deploy STACK [--env local|aws] ...         change-set deploy of one stack, prints its outputs
 deploy-all [--env local|aws] ...           every stack in order (locally: the deployable ones,
                                            the others are validated)
@@ -20,7 +21,14 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from flashsale_stacks import artifacts, emulator_gaps, policy_check, preflight, registry
+from flashsale_stacks import (
+    access_matrix,
+    artifacts,
+    emulator_gaps,
+    policy_check,
+    preflight,
+    registry,
+)
 from flashsale_stacks.deploy import (
     DeployFailed,
     Waiter,
@@ -78,6 +86,18 @@ def cmd_templates(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     specs = [registry.get(key) for key in args.stacks] if args.stacks else registry.STACKS
     return 0 if all(_lint(spec) for spec in specs) else 1
+
+
+def cmd_access_matrix(args: argparse.Namespace) -> int:
+    """Print the role x resource x actions table; --write puts it into cloudformation/README.md."""
+    table = access_matrix.markdown(access_matrix.all_grants(registry.render_all()))
+    if not args.write:
+        print(table)
+        return 0
+    readme = access_matrix.README.read_text()
+    access_matrix.README.write_text(access_matrix.with_matrix(readme, table))
+    print(f"wrote the access matrix into {access_matrix.README.name}")
+    return 0
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -276,6 +296,10 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--code", default=str(DEFAULT_ZIP), help="the payment_fn zip")
         p.add_argument("--artifacts-bucket", help="bucket for the payment_fn zip")
+
+    matrix = sub.add_parser("access-matrix", help="every role's grants, as a Markdown table")
+    matrix.add_argument("--write", action="store_true", help="update cloudformation/README.md")
+    matrix.set_defaults(handler=cmd_access_matrix)
 
     stacks = ", ".join(registry.BY_KEY)
     deploy = sub.add_parser("deploy", help="deploy one stack through a change set")

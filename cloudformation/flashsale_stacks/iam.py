@@ -10,6 +10,7 @@ from typing import Any
 
 from troposphere.iam import Policy, Role
 
+from flashsale_stacks import names
 from flashsale_stacks.common import table_arn, table_index_arn
 
 # Actions that do not support resource-level permissions, so "*" is the narrowest resource.
@@ -67,12 +68,18 @@ def statement(
     return result
 
 
-def table_statement(actions: list[str], *tables: str, indexes: bool = False) -> dict[str, Any]:
-    """`actions` on the named tables of this environment (and their indexes)."""
-    resources: list[Any] = [table_arn(table) for table in tables]
-    if indexes:
-        resources += [table_index_arn(table) for table in tables]
-    return statement(actions, resources)
+def table_statement(actions: list[str], *tables: str, on_indexes: bool = False) -> dict[str, Any]:
+    """`actions` on the named tables of this environment (or on their indexes)."""
+    arn = table_index_arn if on_indexes else table_arn
+    return statement(actions, [arn(table) for table in tables])
+
+
+def ledger_statements() -> list[dict[str, Any]]:
+    """Charging: record charges and read them back (by order, or through any ledger index)."""
+    return [
+        table_statement(LEDGER_CHARGE, names.PAYMENTS_TABLE),
+        table_statement(["dynamodb:Query"], names.PAYMENTS_TABLE, on_indexes=True),
+    ]
 
 
 def document(*statements: dict[str, Any]) -> dict[str, Any]:

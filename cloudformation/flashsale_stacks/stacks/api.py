@@ -203,7 +203,7 @@ def build() -> Template:
                 ),
                 iam.table_statement(iam.IDEMPOTENCY_RECORDS, names.IDEMPOTENCY_TABLE),
                 # the sync path charges, so it records in the ledger like the processor
-                iam.table_statement(iam.LEDGER_CHARGE, names.PAYMENTS_TABLE, indexes=True),
+                *iam.ledger_statements(),
                 iam.table_statement(iam.READINESS_DESCRIBE, *names.TABLES),
                 iam.xray_statement(),
             ],

@@ -165,7 +165,7 @@ def build() -> Template:
                 iam.statement(["sqs:SendMessage"], [GetAtt(failures, "Arn")]),
                 iam.table_statement(iam.ORDERS_DECIDE, names.ORDERS_TABLE),
                 iam.table_statement(iam.STOCK_MOVE, names.PRODUCTS_TABLE),
-                iam.table_statement(iam.LEDGER_CHARGE, names.PAYMENTS_TABLE, indexes=True),
+                *iam.ledger_statements(),
                 # Powertools idempotency records
                 iam.table_statement(iam.IDEMPOTENCY_RECORDS, names.IDEMPOTENCY_TABLE),
                 iam.xray_statement(),

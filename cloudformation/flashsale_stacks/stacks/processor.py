@@ -100,7 +100,7 @@ def build() -> Template:
                     sorted({*iam.ORDERS_DECIDE, "dynamodb:Scan"}), names.ORDERS_TABLE
                 ),
                 iam.table_statement(iam.STOCK_MOVE, names.PRODUCTS_TABLE),
-                iam.table_statement(iam.LEDGER_CHARGE, names.PAYMENTS_TABLE, indexes=True),
+                *iam.ledger_statements(),
                 iam.statement(["sqs:GetQueueAttributes"], [payment_queue_arn]),
                 iam.statement(["sns:Publish"], [topic_arn]),
                 iam.xray_statement(),
