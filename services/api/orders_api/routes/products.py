@@ -16,6 +16,8 @@ bp = Blueprint("products", __name__)
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 MAX_QUERY_LENGTH = 100
+#: What a search query is trimmed of (exactly these: the OpenAPI `pattern` names them too).
+QUERY_SPACES = " \t\n\r\f\v"
 
 _product_schema = ProductSchema()
 _products_schema = ProductSchema(many=True)
@@ -43,9 +45,11 @@ def list_products() -> Response:
 
 @bp.get("/products/search")
 def search_products() -> Response:
-    query = request.args.get("q", "").strip()
-    if not query or len(query) > MAX_QUERY_LENGTH:
-        raise ApiError(400, "invalid_parameter", f"q must be 1-{MAX_QUERY_LENGTH} characters", "q")
+    raw = request.args.get("q", "")
+    query = raw.strip(QUERY_SPACES)
+    if not query or len(raw) > MAX_QUERY_LENGTH:
+        message = f"q must be 1-{MAX_QUERY_LENGTH} characters, not only spaces"
+        raise ApiError(400, "invalid_parameter", message, "q")
     result = services.search_products(_deps().products, query)
     return jsonify(
         {
