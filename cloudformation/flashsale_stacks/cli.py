@@ -2,6 +2,7 @@
 
 templates [--out build/templates]          write every template (deterministic JSON)
 validate [STACK ...]                       cfn-lint every (or the named) template
+scan                                       checkov over every template
 access-matrix [--write]                    every role's grants (into cloudformation/README.md)
 deploy STACK [--env local|aws] ...         change-set deploy of one stack, prints its outputs
 deploy-all [--env local|aws] ...           every stack in order (locally: the deployable ones,
@@ -28,6 +29,7 @@ from flashsale_stacks import (
     policy_check,
     preflight,
     registry,
+    scan,
 )
 from flashsale_stacks.deploy import (
     DeployFailed,
@@ -86,6 +88,23 @@ def cmd_templates(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     specs = [registry.get(key) for key in args.stacks] if args.stacks else registry.STACKS
     return 0 if all(_lint(spec) for spec in specs) else 1
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """checkov over every template: 0 failed checks, and every skip with its reason."""
+    try:
+        result = scan.scan(registry.render_all())
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    for problem in result.failed:
+        print(f"checkov FAILED {problem}", file=sys.stderr)
+    for problem in result.unexplained_skips:
+        print(f"checkov skip without a reason: {problem}", file=sys.stderr)
+    print(
+        f"checkov: {result.passed} passed, {len(result.failed)} failed, "
+        f"{result.skipped} skipped (each with its reason in the template's Metadata)"
+    )
+    return 0 if result.ok else 1
 
 
 def cmd_access_matrix(args: argparse.Namespace) -> int:
@@ -296,6 +315,9 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--code", default=str(DEFAULT_ZIP), help="the payment_fn zip")
         p.add_argument("--artifacts-bucket", help="bucket for the payment_fn zip")
+
+    scan_cmd = sub.add_parser("scan", help="checkov over every template (.venv-checkov)")
+    scan_cmd.set_defaults(handler=cmd_scan)
 
     matrix = sub.add_parser("access-matrix", help="every role's grants, as a Markdown table")
     matrix.add_argument("--write", action="store_true", help="update cloudformation/README.md")

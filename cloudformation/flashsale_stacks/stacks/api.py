@@ -39,6 +39,7 @@ from flashsale_stacks import ecs, iam, names
 from flashsale_stacks.common import (
     add_output,
     add_parameter,
+    checkov_skip,
     import_list,
     import_value,
     name,
@@ -127,6 +128,13 @@ def build() -> Template:
             ],
             Tags=tags(names.API),
         )
+    )
+    checkov_skip(
+        alb,
+        {
+            "CKV_AWS_91": "access logs need an S3 bucket whose policy admits the region's ELB "
+            "account; requests are traced (X-Ray) and counted (CloudWatch) instead",
+        },
     )
     target_group = t.add_resource(
         TargetGroup(
