@@ -5,8 +5,8 @@ validate [STACK ...]                       cfn-lint every (or the named) templat
 scan                                       checkov over every template
 access-matrix [--write]                    every role's grants (into cloudformation/README.md)
 deploy STACK [--env local|aws] ...         change-set deploy of one stack, prints its outputs
-deploy-all [--env local|aws] ...           every stack in order (locally: the deployable ones,
-                                           the others are validated)
+deploy-all [--env local|aws] ...           every stack in order (locally: network, api,
+                                           processor, observability on moto's CloudFormation)
 delete STACK [--env local|aws] ...         delete one stack and wait
 outputs STACK [--env local|aws] ...        print a deployed stack's outputs as KEY=VALUE
 """
@@ -26,6 +26,7 @@ from flashsale_stacks import (
     access_matrix,
     artifacts,
     emulator_gaps,
+    local_infra,
     policy_check,
     preflight,
     registry,
@@ -128,25 +129,30 @@ def cmd_deploy_all(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy_local(args: argparse.Namespace) -> int:
-    """What `make up` runs: package the Lambda zip, deploy the locally deployable stacks."""
+    """What `make up` runs: package the Lambda zip, deploy the stacks the pipeline runs on."""
     args.env = Env.LOCAL.value
     subprocess.run([sys.executable, str(PACKAGER), "--out", args.code], check=True)
     target = Target.from_environ(Env.LOCAL)
-    return _deploy([spec for spec in registry.STACKS if target.deployable(spec)], args)
+    return _deploy([spec for spec in registry.STACKS if target.pipeline(spec)], args)
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     spec, target = _spec(args.stack), _target(args)
-    if not target.deployable(spec):
-        raise UsageError(f"{spec.key} is not deployed locally (validated only)")
-    delete_stack(target.cloudformation(spec), spec.stack_name(args.env_name), _waiter(args))
+    cfn, name = target.cloudformation(spec), spec.stack_name(args.env_name)
+    vpc_id = outputs_of(describe(cfn, name) or {}).get("VpcId")
+    try:
+        delete_stack(cfn, name, _waiter(args))
+    except ClientError as error:
+        moto_leftovers = target.env is Env.LOCAL and vpc_id and "DependencyViolation" in str(error)
+        if not moto_leftovers:
+            raise
+        removed = emulator_gaps.release_vpc(target.moto_client("ec2"), vpc_id)
+        print(f"{name}: deleted; moto left {', '.join(removed)}: removed through the EC2 API")
     return 0
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:
     spec, target = _spec(args.stack), _target(args)
-    if not target.deployable(spec):
-        raise UsageError(f"{spec.key} is not deployed locally (validated only)")
     stack = describe(target.cloudformation(spec), spec.stack_name(args.env_name))
     if stack is None:
         print(f"{spec.stack_name(args.env_name)} does not exist", file=sys.stderr)
@@ -174,17 +180,27 @@ def _deploy(specs: list[StackSpec], args: argparse.Namespace) -> int:
     for spec in specs:
         if not _lint(spec, bodies[spec.key]):
             return 1
-        if not target.deployable(spec):
-            print(f"{spec.key}: validated; not deployable locally (deploy it with --env aws)")
-            continue
         parameters = _parameters(spec, target, args, overrides, declared[spec.key])
+        body, change_set = bodies[spec.key], True
+        if target.env is Env.LOCAL and spec.local is LocalTarget.MOTO_INFRA:
+            if any(registry.get(k).local is LocalTarget.LOCALSTACK for k in spec.imports_from):
+                # LocalStack's exports (messaging, payment_fn) as they are now, for moto to import
+                local_infra.mirror_exports(
+                    target.localstack_cloudformation(),
+                    target.cloudformation(spec),
+                    args.env_name,
+                    _waiter(args),
+                )
+            body = emulator_gaps.for_moto(body, parameters)
+            change_set = False
         result = deploy_stack(
             target.cloudformation(spec),
             spec.stack_name(args.env_name),
-            bodies[spec.key],
+            body,
             parameters,
             {"Project": "flashsale", "Environment": args.env_name},
             _waiter(args),
+            change_set=change_set,
         )
         if target.env is Env.LOCAL and spec.local is LocalTarget.MOTO:
             for table in emulator_gaps.apply_ttl(
@@ -209,13 +225,16 @@ def _parameters(
         values.update(PointInTimeRecovery="false", DeletionProtection="false")
     if target.env is Env.LOCAL:
         values.update({k: v for k, v in preflight.LOCAL_STAND_INS.items() if k in declared})
+        if "CertificateArn" in declared:  # the listener needs one moto's ACM knows
+            acm = target.moto_client("acm")
+            values["CertificateArn"] = local_infra.self_signed_certificate(acm, args.env_name)
     if spec.key == "payment_fn":
         bucket, key = _upload_code(target, args)
         values.update(CodeS3Bucket=bucket, CodeS3Key=key)
         if target.env is Env.LOCAL:
             values["DynamoDbEndpoint"] = target.moto_url
     if "ImageTag" in declared and "ImageTag" not in overrides:
-        tag = os.environ.get("IMAGE_TAG")
+        tag = os.environ.get("IMAGE_TAG") or values.get("ImageTag")
         if not tag:
             raise UsageError(f"{spec.key} needs an image tag: --param ImageTag=... or IMAGE_TAG")
         values["ImageTag"] = tag

@@ -18,8 +18,8 @@ LOCAL_ENV_NAME = "local"
 #: Locally (moto), the parameters AWS makes you choose get placeholders nothing checks.
 LOCAL_STAND_INS = {
     "AdminApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:local-admin",
-    "CertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/local-self-signed",
     "AlbIngressCidr": "127.0.0.1/32",
+    "ImageTag": "local",  # moto runs no containers
 }
 
 #: What to say about a parameter without a default that was not given.

@@ -46,7 +46,8 @@ def test_schemathesis_finds_no_failure_with_every_check(tmp_path: Path) -> None:
         "--report-dir",
         str(tmp_path),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=840)
+    # in tmp_path: schemathesis keeps its state in .schemathesis/ under the working directory
+    result = subprocess.run(command, capture_output=True, text=True, timeout=840, cwd=tmp_path)
     summary = result.stdout[-6000:]
     print(summary)
     assert result.returncode == 0, summary

@@ -9,6 +9,7 @@ import pytest
 
 from flashsale_stacks import registry
 from flashsale_stacks.cli import main
+from flashsale_stacks.targets import Env, Target
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -33,7 +34,6 @@ def test_validate_one_stack(capsys: pytest.CaptureFixture[str]) -> None:
         ["deploy", "messaging", "--param", "NotAParameter=1"],
         ["deploy", "messaging", "--param", "missing-equals-sign"],
         ["deploy", "payment_fn", "--code", "/nonexistent/payment_fn.zip"],
-        ["delete", "api", "--env", "local"],
     ],
 )
 def test_usage_errors_exit_2_without_touching_aws(
@@ -44,12 +44,11 @@ def test_usage_errors_exit_2_without_touching_aws(
     assert main(argv) == 2
 
 
-def test_a_validate_only_stack_is_not_deployed_locally(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    assert main(["deploy", "network", "--env", "local"]) == 0
-    assert "network: validated; not deployable locally" in capsys.readouterr().out
+def test_make_up_deploys_only_the_stacks_the_pipeline_runs_on() -> None:
+    target = Target.from_environ(Env.LOCAL, {})
+    pipeline = [spec.key for spec in registry.STACKS if target.pipeline(spec)]
+    assert pipeline == ["data", "messaging", "payment_fn"]
+    assert all(target.endpoint_for(spec) for spec in registry.STACKS)  # all deploy locally
 
 
 def test_service_stacks_need_an_image_tag_on_aws(monkeypatch: pytest.MonkeyPatch) -> None:
