@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 VENV     := .venv
 LS_VENV  := .venv-localstack
+CKV_VENV := .venv-checkov
 PY       := $(VENV)/bin/python
 export STATE_DIR ?= $(CURDIR)/.state
 # local deploys talk to the running platform: its env file holds the endpoints
@@ -22,6 +23,9 @@ $(VENV)/.installed: $(DEV_INPUTS)
 $(LS_VENV)/.installed: $(LS_INPUTS)
 	@scripts/install.sh localstack
 
+$(CKV_VENV)/.installed: constraints/checkov.txt
+	@scripts/install.sh checkov
+
 .PHONY: help install up down status logs env test test-unit lint fmt clean traces templates \
         validate-stacks package-payment-fn deploy-local deploy-all redrive demo figures chaos \
         load-normal load-flash load-spike load-browse load-compare load-workers bench cost
@@ -29,7 +33,7 @@ $(LS_VENV)/.installed: $(LS_INPUTS)
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_%-]+:.*## / {printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-install: $(VENV)/.installed $(LS_VENV)/.installed ## create/update both venvs (make up does this too)
+install: $(VENV)/.installed $(LS_VENV)/.installed $(CKV_VENV)/.installed ## create/update the venvs (make up does this too)
 
 up: install ## install what is missing, start the local platform and the pipeline (idempotent; UP_ARGS=--platform-only)
 	@$(PY) -m localaws up $(UP_ARGS)
@@ -109,8 +113,9 @@ cost: $(VENV)/.installed ## ECS vs Lambda monthly cost, study vs deployed model 
 templates: $(VENV)/.installed ## write every CloudFormation template (JSON) to build/templates
 	@$(PY) -m flashsale_stacks templates --out build/templates
 
-validate-stacks: $(VENV)/.installed ## cfn-lint + IAM least-privilege check of every template
+validate-stacks: $(VENV)/.installed $(CKV_VENV)/.installed ## cfn-lint, IAM least-privilege check and checkov scan of every template
 	@$(PY) -m flashsale_stacks validate
+	@$(PY) -m flashsale_stacks scan
 
 package-payment-fn: $(VENV)/.installed ## build build/payment_fn.zip (deterministic) and print its size
 	@$(PY) scripts/package_payment_fn.py
@@ -127,4 +132,4 @@ deploy-%: $(VENV)/.installed ## deploy one stack: make deploy-messaging|deploy-p
 	@$(if $(filter aws,$(ENV)),,$(STACKS_ENV)) $(PY) -m flashsale_stacks deploy $(subst -,_,$*) --env $(or $(ENV),local) $(STACK_ARGS)
 
 clean: down ## stop everything and remove the runtime state (.state) and both venvs
-	rm -rf $(STATE_DIR) $(VENV) $(LS_VENV)
+	rm -rf $(STATE_DIR) $(VENV) $(LS_VENV) $(CKV_VENV)

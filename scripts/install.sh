@@ -2,6 +2,7 @@
 # Create or update the project's virtual environments. Idempotent; called by make.
 #   scripts/install.sh dev         -> .venv: shared package, services, localaws, dev tools (Python 3.11+)
 #   scripts/install.sh localstack  -> .venv-localstack: pinned localstack-core + the local Lambda executor (Python 3.13)
+#   scripts/install.sh checkov     -> .venv-checkov: the pinned IaC scanner (its boto3 pin clashes with .venv's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,5 +44,13 @@ case "${1:-}" in
     touch .venv-localstack/.installed
     echo "installed .venv-localstack ($(.venv-localstack/bin/python --version))"
     ;;
-  *) echo "usage: $0 dev|localstack" >&2; exit 2 ;;
+  checkov)
+    py=${DEV_PYTHON:-$(find_python 3.11 || command -v python3)}
+    [ -x .venv-checkov/bin/python ] || "$py" -m venv .venv-checkov
+    pip_quiet .venv-checkov -c constraints/checkov.txt checkov
+    .venv-checkov/bin/checkov --version >/dev/null
+    touch .venv-checkov/.installed
+    echo "installed .venv-checkov (checkov $(.venv-checkov/bin/checkov --version))"
+    ;;
+  *) echo "usage: $0 dev|localstack|checkov" >&2; exit 2 ;;
 esac

@@ -2,9 +2,11 @@
 
 templates [--out build/templates]          write every template (deterministic JSON)
 validate [STACK ...]                       cfn-lint every (or the named) template
+scan                                       checkov over every template
+access-matrix [--write]                    every role's grants (into cloudformation/README.md)
 deploy STACK [--env local|aws] ...         change-set deploy of one stack, prints its outputs
-deploy-all [--env local|aws] ...           every stack in order (locally: the deployable ones,
-                                           the others are validated)
+deploy-all [--env local|aws] ...           every stack in order (locally: network, api,
+                                           processor, observability on moto's CloudFormation)
 delete STACK [--env local|aws] ...         delete one stack and wait
 outputs STACK [--env local|aws] ...        print a deployed stack's outputs as KEY=VALUE
 """
@@ -20,7 +22,16 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from flashsale_stacks import artifacts, emulator_gaps, policy_check, registry
+from flashsale_stacks import (
+    access_matrix,
+    artifacts,
+    emulator_gaps,
+    local_infra,
+    policy_check,
+    preflight,
+    registry,
+    scan,
+)
 from flashsale_stacks.deploy import (
     DeployFailed,
     Waiter,
@@ -80,6 +91,35 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(_lint(spec) for spec in specs) else 1
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    """checkov over every template: 0 failed checks, and every skip with its reason."""
+    try:
+        result = scan.scan(registry.render_all())
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    for problem in result.failed:
+        print(f"checkov FAILED {problem}", file=sys.stderr)
+    for problem in result.unexplained_skips:
+        print(f"checkov skip without a reason: {problem}", file=sys.stderr)
+    print(
+        f"checkov: {result.passed} passed, {len(result.failed)} failed, "
+        f"{result.skipped} skipped (each with its reason in the template's Metadata)"
+    )
+    return 0 if result.ok else 1
+
+
+def cmd_access_matrix(args: argparse.Namespace) -> int:
+    """Print the role x resource x actions table; --write puts it into cloudformation/README.md."""
+    table = access_matrix.markdown(access_matrix.all_grants(registry.render_all()))
+    if not args.write:
+        print(table)
+        return 0
+    readme = access_matrix.README.read_text()
+    access_matrix.README.write_text(access_matrix.with_matrix(readme, table))
+    print(f"wrote the access matrix into {access_matrix.README.name}")
+    return 0
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     return _deploy([_spec(args.stack)], args)
 
@@ -89,25 +129,30 @@ def cmd_deploy_all(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy_local(args: argparse.Namespace) -> int:
-    """What `make up` runs: package the Lambda zip, deploy the locally deployable stacks."""
+    """What `make up` runs: package the Lambda zip, deploy the stacks the pipeline runs on."""
     args.env = Env.LOCAL.value
     subprocess.run([sys.executable, str(PACKAGER), "--out", args.code], check=True)
     target = Target.from_environ(Env.LOCAL)
-    return _deploy([spec for spec in registry.STACKS if target.deployable(spec)], args)
+    return _deploy([spec for spec in registry.STACKS if target.pipeline(spec)], args)
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     spec, target = _spec(args.stack), _target(args)
-    if not target.deployable(spec):
-        raise UsageError(f"{spec.key} is not deployed locally (validated only)")
-    delete_stack(target.cloudformation(spec), spec.stack_name(args.env_name), _waiter(args))
+    cfn, name = target.cloudformation(spec), spec.stack_name(args.env_name)
+    vpc_id = outputs_of(describe(cfn, name) or {}).get("VpcId")
+    try:
+        delete_stack(cfn, name, _waiter(args))
+    except ClientError as error:
+        moto_leftovers = target.env is Env.LOCAL and vpc_id and "DependencyViolation" in str(error)
+        if not moto_leftovers:
+            raise
+        removed = emulator_gaps.release_vpc(target.moto_client("ec2"), vpc_id)
+        print(f"{name}: deleted; moto left {', '.join(removed)}: removed through the EC2 API")
     return 0
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:
     spec, target = _spec(args.stack), _target(args)
-    if not target.deployable(spec):
-        raise UsageError(f"{spec.key} is not deployed locally (validated only)")
     stack = describe(target.cloudformation(spec), spec.stack_name(args.env_name))
     if stack is None:
         print(f"{spec.stack_name(args.env_name)} does not exist", file=sys.stderr)
@@ -126,21 +171,36 @@ def _deploy(specs: list[StackSpec], args: argparse.Namespace) -> int:
     unknown = set(overrides) - set().union(*declared.values())
     if unknown:
         raise UsageError(f"no stack here declares parameter(s) {', '.join(sorted(unknown))}")
+    if target.env is Env.AWS:
+        given = {"ImageTag": os.environ.get("IMAGE_TAG", ""), **overrides}
+        refusal = preflight.aws_refusal(args.env_name, bodies, given)
+        if refusal:
+            raise UsageError(refusal)
 
     for spec in specs:
         if not _lint(spec, bodies[spec.key]):
             return 1
-        if not target.deployable(spec):
-            print(f"{spec.key}: validated; not deployable locally (deploy it with --env aws)")
-            continue
         parameters = _parameters(spec, target, args, overrides, declared[spec.key])
+        body, change_set = bodies[spec.key], True
+        if target.env is Env.LOCAL and spec.local is LocalTarget.MOTO_INFRA:
+            if any(registry.get(k).local is LocalTarget.LOCALSTACK for k in spec.imports_from):
+                # LocalStack's exports (messaging, payment_fn) as they are now, for moto to import
+                local_infra.mirror_exports(
+                    target.localstack_cloudformation(),
+                    target.cloudformation(spec),
+                    args.env_name,
+                    _waiter(args),
+                )
+            body = emulator_gaps.for_moto(body, parameters)
+            change_set = False
         result = deploy_stack(
             target.cloudformation(spec),
             spec.stack_name(args.env_name),
-            bodies[spec.key],
+            body,
             parameters,
             {"Project": "flashsale", "Environment": args.env_name},
             _waiter(args),
+            change_set=change_set,
         )
         if target.env is Env.LOCAL and spec.local is LocalTarget.MOTO:
             for table in emulator_gaps.apply_ttl(
@@ -163,13 +223,18 @@ def _parameters(
     values = {"EnvName": args.env_name}
     if target.env is Env.LOCAL and spec.key == "data":
         values.update(PointInTimeRecovery="false", DeletionProtection="false")
+    if target.env is Env.LOCAL:
+        values.update({k: v for k, v in preflight.LOCAL_STAND_INS.items() if k in declared})
+        if "CertificateArn" in declared:  # the listener needs one moto's ACM knows
+            acm = target.moto_client("acm")
+            values["CertificateArn"] = local_infra.self_signed_certificate(acm, args.env_name)
     if spec.key == "payment_fn":
         bucket, key = _upload_code(target, args)
         values.update(CodeS3Bucket=bucket, CodeS3Key=key)
         if target.env is Env.LOCAL:
             values["DynamoDbEndpoint"] = target.moto_url
     if "ImageTag" in declared and "ImageTag" not in overrides:
-        tag = os.environ.get("IMAGE_TAG")
+        tag = os.environ.get("IMAGE_TAG") or values.get("ImageTag")
         if not tag:
             raise UsageError(f"{spec.key} needs an image tag: --param ImageTag=... or IMAGE_TAG")
         values["ImageTag"] = tag
@@ -269,6 +334,13 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--code", default=str(DEFAULT_ZIP), help="the payment_fn zip")
         p.add_argument("--artifacts-bucket", help="bucket for the payment_fn zip")
+
+    scan_cmd = sub.add_parser("scan", help="checkov over every template (.venv-checkov)")
+    scan_cmd.set_defaults(handler=cmd_scan)
+
+    matrix = sub.add_parser("access-matrix", help="every role's grants, as a Markdown table")
+    matrix.add_argument("--write", action="store_true", help="update cloudformation/README.md")
+    matrix.set_defaults(handler=cmd_access_matrix)
 
     stacks = ", ".join(registry.BY_KEY)
     deploy = sub.add_parser("deploy", help="deploy one stack through a change set")

@@ -108,3 +108,24 @@ def disposable(resource: R) -> R:
 def tags(component: str) -> Tags:
     """Tags for taggable resources (the deploy tool also tags whole stacks)."""
     return Tags(Project="flashsale", Environment=Sub(f"${{{ENV_PARAM}}}"), Component=component)
+
+
+#: Why a checkov check does not apply, once per reason (written into each resource's Metadata).
+LOG_GROUP_NOT_KMS = (
+    "CloudWatch Logs encrypts every log group at rest already; a customer key adds a key policy "
+    "for logs.<region>.amazonaws.com and cost, and these logs hold no card or secret data"
+)
+
+SQS_MANAGED_SSE = {
+    "CKV_AWS_27": "encrypted at rest with SQS-owned keys (SqsManagedSseEnabled); checkov only "
+    "recognises KmsMasterKeyId"
+}
+
+
+def checkov_skip(resource: R, reasons: dict[str, str]) -> R:
+    """Record in the template why checkov's `reasons` checks are skipped for `resource`."""
+    skips = [{"id": check, "comment": reason} for check, reason in sorted(reasons.items())]
+    metadata = getattr(resource, "Metadata", None) or {}
+    metadata.setdefault("checkov", {}).setdefault("skip", []).extend(skips)
+    resource.Metadata = metadata
+    return resource

@@ -106,8 +106,10 @@ def deploy_stack(
     tags: Mapping[str, str],
     waiter: Waiter,
     log: Callable[[str], None] = print,
+    change_set: bool = True,
 ) -> DeployResult:
-    """Create or update `stack_name` to `template_body` through a change set and wait for it."""
+    """Create or update `stack_name` to `template_body` and wait for it: through a change set,
+    or (`change_set=False`) by CreateStack/UpdateStack, since moto reports exports only then."""
     stack = describe(cfn, stack_name)
     if stack is not None and not _settled(stack):
         status = stack["StackStatus"]
@@ -120,6 +122,10 @@ def deploy_stack(
         log(f"{stack_name}: {stack['StackStatus']} (a failed creation); deleting it first")
         delete_stack(cfn, stack_name, waiter, log)
         stack = None
+    if not change_set:
+        return _deploy_directly(
+            cfn, stack, stack_name, template_body, parameters, tags, waiter, log
+        )
     change_type = (
         "CREATE" if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS" else "UPDATE"
     )
@@ -165,8 +171,51 @@ def deploy_stack(
         )
     last_event = _latest_event_id(cfn, stack_name)
     cfn.execute_change_set(ChangeSetName=change_set_id, StackName=stack_name)
+    final = _finished(cfn, stack_name, change_type.lower(), waiter, last_event)
+    action = "created" if change_type == "CREATE" else "updated"
+    log(f"{stack_name}: {final['StackStatus']}")
+    return DeployResult(stack_name, action, outputs_of(final))
+
+
+def _deploy_directly(
+    cfn: Any,
+    stack: dict[str, Any] | None,
+    stack_name: str,
+    template_body: str,
+    parameters: Mapping[str, str],
+    tags: Mapping[str, str],
+    waiter: Waiter,
+    log: Callable[[str], None],
+) -> DeployResult:
+    request = {
+        "StackName": stack_name,
+        "TemplateBody": template_body,
+        "Parameters": [
+            {"ParameterKey": key, "ParameterValue": value}
+            for key, value in sorted(parameters.items())
+        ],
+        "Capabilities": CAPABILITIES,
+        "Tags": [{"Key": key, "Value": value} for key, value in sorted(tags.items())],
+    }
+    last_event = _latest_event_id(cfn, stack_name) if stack is not None else None
+    try:
+        (cfn.create_stack if stack is None else cfn.update_stack)(**request)
+    except ClientError as error:
+        if not _says_no_changes(str(error)):
+            raise
+        return _unchanged(cfn, stack_name, log)
+    what = "create" if stack is None else "update"
+    final = _finished(cfn, stack_name, what, waiter, last_event)
+    log(f"{stack_name}: {final['StackStatus']}")
+    return DeployResult(stack_name, "created" if stack is None else "updated", outputs_of(final))
+
+
+def _finished(
+    cfn: Any, stack_name: str, what: str, waiter: Waiter, last_event: str | None
+) -> dict[str, Any]:
+    """The stack once its create/update settled; DeployFailed with its events unless it worked."""
     final = waiter.until(
-        f"{stack_name} {change_type.lower()}",
+        f"{stack_name} {what}",
         lambda: describe(cfn, stack_name),
         lambda s: s is None or s["StackStatus"] in SUCCESS or _failed(s["StackStatus"]),
     )
@@ -176,9 +225,7 @@ def deploy_stack(
             f"{stack_name}: {status} {final.get('StackStatusReason', '') if final else ''}".strip(),
             events_after(cfn, stack_name, last_event),
         )
-    action = "created" if change_type == "CREATE" else "updated"
-    log(f"{stack_name}: {final['StackStatus']}")
-    return DeployResult(stack_name, action, outputs_of(final))
+    return final
 
 
 def _failed(status: str) -> bool:
@@ -204,9 +251,11 @@ def delete_stack(
         return False
     last_event = _latest_event_id(cfn, stack_name)
     cfn.delete_stack(StackName=stack["StackId"])
+    # Polled by name: a deleted stack is gone by name, a DELETE_FAILED one is not. (By id, moto
+    # re-evaluates a deleted stack's outputs, re-creating the resources they name.)
     final = waiter.until(
         f"{stack_name} deletion",
-        lambda: describe(cfn, stack["StackId"]),
+        lambda: describe(cfn, stack_name),
         lambda s: s is None or not s["StackStatus"].endswith("_IN_PROGRESS"),
     )
     if final is not None and final["StackStatus"] != "DELETE_COMPLETE":

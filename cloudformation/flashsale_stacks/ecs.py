@@ -21,7 +21,9 @@ from troposphere.logs import LogGroup
 from flashsale_stacks import iam, names
 from flashsale_stacks.common import (
     ENV_PARAM,
+    LOG_GROUP_NOT_KMS,
     add_parameter,
+    checkov_skip,
     disposable,
     log_group_arn,
     name,
@@ -71,15 +73,12 @@ def add_cluster(t: Template, component: str) -> Cluster:
 
 
 def add_log_group(t: Template, component: str, retention: Any) -> LogGroup:
-    return t.add_resource(
-        disposable(
-            LogGroup(
-                "LogGroup",
-                LogGroupName=Sub(f"/ecs/${{{ENV_PARAM}}}-{component}"),
-                RetentionInDays=Ref(retention),
-            )
-        )
+    log_group = LogGroup(
+        "LogGroup",
+        LogGroupName=Sub(f"/ecs/${{{ENV_PARAM}}}-{component}"),
+        RetentionInDays=Ref(retention),
     )
+    return t.add_resource(checkov_skip(disposable(log_group), {"CKV_AWS_158": LOG_GROUP_NOT_KMS}))
 
 
 def add_retention_parameter(t: Template) -> Any:

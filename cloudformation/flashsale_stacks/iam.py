@@ -10,6 +10,9 @@ from typing import Any
 
 from troposphere.iam import Policy, Role
 
+from flashsale_stacks import names
+from flashsale_stacks.common import table_arn, table_index_arn
+
 # Actions that do not support resource-level permissions, so "*" is the narrowest resource.
 WILDCARD_ONLY_ACTIONS = frozenset(
     {
@@ -30,16 +33,22 @@ XRAY_WRITE_ACTIONS = [
     "xray:PutTraceSegments",
 ]
 
-DYNAMODB_READ_WRITE = [
-    "dynamodb:ConditionCheckItem",
+# What the code does to each table (shared/flashsale/adapters/dynamodb), one list per job.
+# TransactWriteItems is authorized as the item actions it contains (Put, Update).
+ORDERS_PLACE = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]  # API
+ORDERS_DECIDE = ["dynamodb:GetItem", "dynamodb:UpdateItem"]  # transitions, stock release
+STOCK_MOVE = ["dynamodb:UpdateItem"]  # reserve (API) and release (everyone that fails orders)
+CATALOG_READ = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Scan"]  # API
+IDEMPOTENCY_RECORDS = [
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
-    "dynamodb:Query",
     "dynamodb:UpdateItem",
 ]
-# TransactWriteItems/TransactGetItems are authorized as the item actions they contain
-DYNAMODB_BATCH_AND_SCAN = ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"]
+#: The payments ledger: only what charges (the API's sync path, processor, Lambda) holds this.
+LEDGER_CHARGE = ["dynamodb:PutItem", "dynamodb:Query"]
+#: The API's /ready probe (orders_api.readiness).
+READINESS_DESCRIBE = ["dynamodb:DescribeTable"]
 
 SQS_CONSUME = [
     "sqs:ChangeMessageVisibility",
@@ -57,6 +66,20 @@ def statement(
     if condition:
         result["Condition"] = condition
     return result
+
+
+def table_statement(actions: list[str], *tables: str, on_indexes: bool = False) -> dict[str, Any]:
+    """`actions` on the named tables of this environment (or on their indexes)."""
+    arn = table_index_arn if on_indexes else table_arn
+    return statement(actions, [arn(table) for table in tables])
+
+
+def ledger_statements() -> list[dict[str, Any]]:
+    """Charging: record charges and read them back (by order, or through any ledger index)."""
+    return [
+        table_statement(LEDGER_CHARGE, names.PAYMENTS_TABLE),
+        table_statement(["dynamodb:Query"], names.PAYMENTS_TABLE, on_indexes=True),
+    ]
 
 
 def document(*statements: dict[str, Any]) -> dict[str, Any]:

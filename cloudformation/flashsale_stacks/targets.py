@@ -50,21 +50,27 @@ class Target:
             has_credentials=bool(environ.get("AWS_ACCESS_KEY_ID") or environ.get("AWS_PROFILE")),
         )
 
-    def deployable(self, spec: StackSpec) -> bool:
-        return self.env is Env.AWS or spec.local is not LocalTarget.VALIDATE_ONLY
+    def pipeline(self, spec: StackSpec) -> bool:
+        """Whether the local pipeline runs on this stack (what `make up` deploys)."""
+        return spec.local in (LocalTarget.MOTO, LocalTarget.LOCALSTACK)
 
     def endpoint_for(self, spec: StackSpec) -> str | None:
         """The CloudFormation endpoint deploying `spec` (None: the real AWS endpoint)."""
         if self.env is Env.AWS:
             return None
-        if spec.local is LocalTarget.MOTO:
-            return self.moto_url
         if spec.local is LocalTarget.LOCALSTACK:
             return self.localstack_url
-        raise ValueError(f"{spec.key} is validated only locally; deploy it with --env aws")
+        return self.moto_url
 
     def cloudformation(self, spec: StackSpec) -> Any:
         return self._client("cloudformation", self.endpoint_for(spec))
+
+    def localstack_cloudformation(self) -> Any:
+        return self._client("cloudformation", self.localstack_url)
+
+    def moto_client(self, service: str) -> Any:
+        """A client of moto's `service` (e.g. ACM for the infrastructure stacks)."""
+        return self._client(service, self.moto_url)
 
     def s3(self) -> Any:
         """Where the payment_fn zip is uploaded: LocalStack's S3 locally (Lambda reads it there)."""

@@ -53,7 +53,8 @@ def _positive_int(**kwargs: Any) -> fields.Integer:
     """A customer or product id: positive and below MAX_ENTITY_ID."""
     return fields.Integer(
         strict=True,
-        validate=validate.Range(min=1, max=MAX_ENTITY_ID, max_inclusive=False),
+        # inclusive bound, so the OpenAPI document states it exactly (`maximum`)
+        validate=validate.Range(min=1, max=MAX_ENTITY_ID - 1),
         **kwargs,
     )
 

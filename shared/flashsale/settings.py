@@ -98,6 +98,8 @@ class Settings:
     aws_max_pool_connections: int = 50
     publish_batching: bool = True
     publish_senders: int = 2
+    #: how long the API's /ready reuses its last answer (the probe makes five AWS reads)
+    ready_cache_seconds: float = 5.0
     #: (suffix, url) pairs: "" is AWS_ENDPOINT_URL, "DYNAMODB" is AWS_ENDPOINT_URL_DYNAMODB, ...
     endpoint_urls: tuple[tuple[str, str], ...] = ()
 
@@ -169,6 +171,7 @@ class Settings:
             aws_max_pool_connections=_int(env, "AWS_MAX_POOL_CONNECTIONS", 50),
             publish_batching=_bool(env.get("PUBLISH_BATCHING"), True),
             publish_senders=_int(env, "PUBLISH_SENDERS", 2),
+            ready_cache_seconds=_float(env, "READY_CACHE_SECONDS", 5.0),
             endpoint_urls=endpoints,
         )
 

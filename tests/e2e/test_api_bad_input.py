@@ -135,6 +135,6 @@ def test_idempotent_retry_replays_and_conflicts(api):
     assert first.status_code == 202, first.text
     assert retry.status_code == 202 and retry.json() == first.json()
     assert retry.headers.get("Idempotent-Replayed") == "true"
-    _error(api.post(f"{API_URL}/orders/async", json=other, headers=headers, timeout=10), 422)
+    _error(api.post(f"{API_URL}/orders/async", json=other, headers=headers, timeout=10), 409)
     order = api.get(f"{API_URL}/orders/{first.json()['order_id']}", timeout=10).json()
     assert order["order_id"] == first.json()["order_id"]

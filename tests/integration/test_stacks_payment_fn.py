@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,26 +14,9 @@ from pathlib import Path
 import pytest
 
 from flashsale_stacks.cli import main
-from flashsale_stacks.targets import Env, Target
+from flashsale_stacks.targets import Target
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def target(local_aws: dict[str, str]) -> Target:
-    return Target.from_environ(Env.LOCAL)
-
-
-@pytest.fixture(scope="module")
-def code_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("payment_fn") / "payment_fn.zip"
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "package_payment_fn.py"), "--out", str(out)],
-        check=True,
-    )
-    return out
 
 
 @pytest.fixture(scope="module")

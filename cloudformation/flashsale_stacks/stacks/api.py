@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from troposphere import Equals, GetAtt, If, Join, Not, NoValue, Ref, Sub, Template
+from troposphere import Equals, GetAtt, If, Join, Ref, Select, Split, Sub, Template
 from troposphere.applicationautoscaling import (
     PredefinedMetricSpecification,
     ScalingPolicy,
@@ -23,9 +23,11 @@ from troposphere.ecs import (
 )
 from troposphere.elasticloadbalancingv2 import (
     Action,
+    Certificate,
     Listener,
     LoadBalancerAttributes,
     Matcher,
+    RedirectConfig,
     TargetGroup,
     TargetGroupAttribute,
 )
@@ -37,16 +39,22 @@ from flashsale_stacks import ecs, iam, names
 from flashsale_stacks.common import (
     add_output,
     add_parameter,
+    checkov_skip,
     import_list,
     import_value,
     name,
     new_template,
-    table_arn,
-    table_index_arn,
     tags,
 )
 
 HEALTH_PATH = "/health"
+SECRET_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:"
+    r"(secretsmanager:[a-z0-9-]+:\d{12}:secret:|ssm:[a-z0-9-]+:\d{12}:parameter/).+$"
+)
+CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/.+$"
+#: TLS 1.3 and 1.2 only (AWS's recommended policy for new ALBs)
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 def build() -> Template:
@@ -86,11 +94,20 @@ def build() -> Template:
     admin_secret = add_parameter(
         t,
         "AdminApiKeySecretArn",
-        "Secrets Manager secret holding ADMIN_API_KEY (empty: no admin endpoints)",
-        Default="",
+        "ARN of the Secrets Manager secret or SSM SecureString parameter holding ADMIN_API_KEY "
+        "(required: the API refuses to start without a key outside 'local')",
+        AllowedPattern=SECRET_ARN_PATTERN,
+    )
+    certificate = add_parameter(
+        t,
+        "CertificateArn",
+        "ACM certificate of the HTTPS listener (an imported self-signed one works without a "
+        "domain of your own: see cloudformation/README.md)",
+        AllowedPattern=CERTIFICATE_ARN_PATTERN,
     )
     retention = ecs.add_retention_parameter(t)
-    t.add_condition("HasAdminSecret", Not(Equals(Ref(admin_secret), "")))
+    # arn:<partition>:ssm:... is a parameter, anything else a Secrets Manager secret
+    t.add_condition("AdminKeyInSsm", Equals(Select(2, Split(":", Ref(admin_secret))), "ssm"))
 
     cluster = ecs.add_cluster(t, names.API)
     log_group = ecs.add_log_group(t, names.API, retention)
@@ -111,6 +128,13 @@ def build() -> Template:
             ],
             Tags=tags(names.API),
         )
+    )
+    checkov_skip(
+        alb,
+        {
+            "CKV_AWS_91": "access logs need an S3 bucket whose policy admits the region's ELB "
+            "account; requests are traced (X-Ray) and counted (CloudWatch) instead",
+        },
     )
     target_group = t.add_resource(
         TargetGroup(
@@ -134,11 +158,29 @@ def build() -> Template:
     )
     listener = t.add_resource(
         Listener(
+            "HttpsListener",
+            LoadBalancerArn=Ref(alb),
+            Port=443,
+            Protocol="HTTPS",
+            SslPolicy=TLS_POLICY,
+            Certificates=[Certificate(CertificateArn=Ref(certificate))],
+            DefaultActions=[Action(Type="forward", TargetGroupArn=Ref(target_group))],
+        )
+    )
+    t.add_resource(
+        Listener(
             "HttpListener",
             LoadBalancerArn=Ref(alb),
             Port=80,
             Protocol="HTTP",
-            DefaultActions=[Action(Type="forward", TargetGroupArn=Ref(target_group))],
+            DefaultActions=[
+                Action(
+                    Type="redirect",
+                    RedirectConfig=RedirectConfig(
+                        Protocol="HTTPS", Port="443", StatusCode="HTTP_301"
+                    ),
+                )
+            ],
         )
     )
 
@@ -148,27 +190,29 @@ def build() -> Template:
             repository,
             [
                 If(
-                    "HasAdminSecret",
+                    "AdminKeyInSsm",
+                    iam.statement(["ssm:GetParameters"], [Ref(admin_secret)]),
                     iam.statement(["secretsmanager:GetSecretValue"], [Ref(admin_secret)]),
-                    NoValue,
                 )
             ],
         )
     )
     topic_arn = import_value(names.ORDER_TOPIC_ARN)
-    api_tables = names.TABLES
     task_role = t.add_resource(
         iam.service_role(
             "TaskRole",
             "ecs-tasks.amazonaws.com",
             "api-task",
             [
-                iam.statement(["sns:Publish"], [topic_arn]),
-                iam.statement(
-                    iam.DYNAMODB_READ_WRITE + iam.DYNAMODB_BATCH_AND_SCAN,
-                    [table_arn(table) for table in api_tables]
-                    + [table_index_arn(table) for table in api_tables],
+                iam.statement(["sns:GetTopicAttributes", "sns:Publish"], [topic_arn]),
+                iam.table_statement(iam.ORDERS_PLACE, names.ORDERS_TABLE),
+                iam.table_statement(
+                    sorted({*iam.STOCK_MOVE, *iam.CATALOG_READ}), names.PRODUCTS_TABLE
                 ),
+                iam.table_statement(iam.IDEMPOTENCY_RECORDS, names.IDEMPOTENCY_TABLE),
+                # the sync path charges, so it records in the ledger like the processor
+                *iam.ledger_statements(),
+                iam.table_statement(iam.READINESS_DESCRIBE, *names.TABLES),
                 iam.xray_statement(),
             ],
         )
@@ -190,11 +234,7 @@ def build() -> Template:
         Essential=True,
         PortMappings=[PortMapping(ContainerPort=names.API_CONTAINER_PORT, Protocol="tcp")],
         Environment=ecs.environment(variables),
-        Secrets=If(
-            "HasAdminSecret",
-            [Secret(Name="ADMIN_API_KEY", ValueFrom=Ref(admin_secret))],
-            NoValue,
-        ),
+        Secrets=[Secret(Name="ADMIN_API_KEY", ValueFrom=Ref(admin_secret))],
         HealthCheck=HealthCheck(
             Command=[
                 "CMD",
@@ -301,7 +341,7 @@ def build() -> Template:
         )
     )
 
-    add_output(t, "ApiUrl", Sub("http://${LoadBalancer.DNSName}"), "the API's URL", names.API_URL)
+    add_output(t, "ApiUrl", Sub("https://${LoadBalancer.DNSName}"), "the API's URL", names.API_URL)
     add_output(
         t,
         "LoadBalancerFullName",

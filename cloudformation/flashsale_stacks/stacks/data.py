@@ -13,7 +13,14 @@ from troposphere.dynamodb import (
 )
 
 from flashsale_stacks import names
-from flashsale_stacks.common import add_output, add_parameter, name, new_template, tags
+from flashsale_stacks.common import (
+    add_output,
+    add_parameter,
+    checkov_skip,
+    name,
+    new_template,
+    tags,
+)
 
 # table suffix -> (logical id, [(attribute, type, key type)], TTL attribute or None)
 TABLE_LAYOUTS: dict[str, tuple[str, list[tuple[str, str, str]], str | None]] = {
@@ -69,6 +76,15 @@ def build() -> Template:
             # replacement (key schema change) keeps the old table and its orders
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Retain",
+        )
+        checkov_skip(
+            table,
+            {
+                "CKV_AWS_28": "point-in-time recovery is the PointInTimeRecovery parameter "
+                "(default true; only local deploys turn it off), which checkov cannot evaluate",
+                "CKV_AWS_119": "encrypted at rest with the AWS owned key (SSESpecification); a "
+                "customer key adds a key policy for every role and per-request KMS cost",
+            },
         )
         if ttl_attribute:
             table.TimeToLiveSpecification = TimeToLiveSpecification(

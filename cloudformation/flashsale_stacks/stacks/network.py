@@ -37,7 +37,10 @@ def build() -> Template:
         AllowedPattern=r"^(\d{1,3}\.){3}\d{1,3}/(1[6-8])$",
     )
     ingress_cidr = add_parameter(
-        t, "AlbIngressCidr", "Who may reach the load balancer", Default="0.0.0.0/0"
+        t,
+        "AlbIngressCidr",
+        "Who may reach the load balancer (no default: 0.0.0.0/0 for a public API is a choice)",
+        AllowedPattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$",
     )
 
     vpc = t.add_resource(
@@ -156,16 +159,17 @@ def build() -> Template:
         SecurityGroup(
             "AlbSecurityGroup",
             GroupName=name("alb"),
-            GroupDescription="flash-sale API load balancer: HTTP in, API containers out",
+            GroupDescription="flash-sale API load balancer: HTTPS in, API containers out",
             VpcId=Ref(vpc),
             SecurityGroupIngress=[
                 {
                     "IpProtocol": "tcp",
-                    "FromPort": 80,
-                    "ToPort": 80,
+                    "FromPort": port,
+                    "ToPort": port,
                     "CidrIp": Ref(ingress_cidr),
-                    "Description": "HTTP",
+                    "Description": description,
                 }
+                for port, description in ((443, "HTTPS"), (80, "HTTP, redirected to HTTPS"))
             ],
             # an explicit egress list replaces the default allow-all rule
             SecurityGroupEgress=[

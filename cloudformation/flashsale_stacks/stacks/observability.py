@@ -17,6 +17,7 @@ from flashsale_stacks import names
 from flashsale_stacks.common import (
     add_output,
     add_parameter,
+    checkov_skip,
     import_value,
     name,
     new_template,
@@ -71,6 +72,13 @@ def build() -> Template:
             ),
             Tags=tags("observability"),
         )
+    )
+    checkov_skip(
+        topic,
+        {
+            "CKV_AWS_26": "CloudWatch alarms cannot publish to a topic encrypted with the AWS "
+            "managed SNS key; alarm texts name metrics and thresholds, no data"
+        },
     )
     notify = [Ref(topic)]
 

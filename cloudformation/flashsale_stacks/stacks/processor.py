@@ -36,8 +36,6 @@ from flashsale_stacks.common import (
     import_value,
     name,
     new_template,
-    table_arn,
-    table_index_arn,
     tags,
 )
 
@@ -78,7 +76,6 @@ def build() -> Template:
     topic_arn = import_value(names.ORDER_TOPIC_ARN)
 
     execution_role = t.add_resource(ecs.execution_role(names.PROCESSOR, repository))
-    tables = (names.ORDERS_TABLE, names.PRODUCTS_TABLE, names.PAYMENTS_TABLE)
     task_role = t.add_resource(
         iam.service_role(
             "TaskRole",
@@ -97,14 +94,13 @@ def build() -> Template:
                     [dlq_arn],
                 ),
                 iam.statement(["sqs:SendMessage"], [queue_arn]),
-                iam.statement(
-                    iam.DYNAMODB_READ_WRITE,
-                    [table_arn(table) for table in tables]
-                    + [table_index_arn(table) for table in tables],
-                ),
-                # the order sweeper: finds accepted orders whose message was lost (scan), checks
+                # the order sweeper finds accepted orders whose message was lost (Scan), checks
                 # the consumers' queues, re-publishes their OrderPlaced event
-                iam.statement(["dynamodb:Scan"], [table_arn(names.ORDERS_TABLE)]),
+                iam.table_statement(
+                    sorted({*iam.ORDERS_DECIDE, "dynamodb:Scan"}), names.ORDERS_TABLE
+                ),
+                iam.table_statement(iam.STOCK_MOVE, names.PRODUCTS_TABLE),
+                *iam.ledger_statements(),
                 iam.statement(["sqs:GetQueueAttributes"], [payment_queue_arn]),
                 iam.statement(["sns:Publish"], [topic_arn]),
                 iam.xray_statement(),

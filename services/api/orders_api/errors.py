@@ -136,8 +136,9 @@ def register_error_handlers(app: Flask) -> None:
         if exc.reason == IdempotencyConflict.IN_FLIGHT:
             message = "a request with this Idempotency-Key is still being processed"
             return error_response(409, "idempotency_key_in_flight", message, "Idempotency-Key")
+        # 409, like a key still in flight: the request is valid, the key's state conflicts with it
         message = "this Idempotency-Key was already used with a different request"
-        return error_response(422, "idempotency_key_reused", message, "Idempotency-Key")
+        return error_response(409, "idempotency_key_reused", message, "Idempotency-Key")
 
     @app.errorhandler(TransientPaymentError)
     @app.errorhandler(PaymentUnavailable)

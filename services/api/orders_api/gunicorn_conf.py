@@ -15,6 +15,11 @@ API_ACCESS_LOG ("-" = stdout; empty disables it), API_LOG_LEVEL (info).
 
 import os
 
+from orders_api import server_errors
+
+# requests gunicorn's parser refuses (bad header bytes, request line) get the API's JSON errors
+server_errors.install()
+
 host = os.environ.get("API_HOST", "127.0.0.1")
 bind = f"{host}:{int(os.environ.get('API_PORT', '8080'))}"
 worker_class = "gthread"

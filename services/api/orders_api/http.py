@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Request
@@ -54,14 +55,16 @@ def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,30}")
+
+
 def int_arg(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+    """An integer query argument in [low, high]; absent: `default`. Digits only, as documented
+    (no "", " 5", "+5" or "1_000", which Python's int() would take)."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
+    value = int(raw) if _INTEGER.fullmatch(raw) else low - 1
     if not low <= value <= high:
         raise ApiError(
             400, "invalid_parameter", f"{name} must be an integer from {low} to {high}", name

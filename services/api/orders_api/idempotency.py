@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-_KEY_PATTERN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: no spaces, no control characters
+#: visible ASCII: no spaces, no control characters (also the OpenAPI document's `pattern`)
+KEY_PATTERN = r"^[\x21-\x7e]+$"
+_KEY_PATTERN = re.compile(KEY_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,19 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from flashsale.schemas import OrderRequestSchema, OrderSchema, ProductSchema, ProductUpdateSchema
+from flashsale.schemas import (
+    MAX_ENTITY_ID,
+    OrderRequestSchema,
+    OrderSchema,
+    ProductSchema,
+    ProductUpdateSchema,
+)
+from orders_api.admin import ADMIN_HEADER
 from orders_api.http import MAX_CONTENT_LENGTH
 from orders_api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from orders_api.idempotency import MAX_KEY_LENGTH
+from orders_api.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 from orders_api.routes.orders import ROUTE_HEADER
-from orders_api.routes.products import ADMIN_HEADER, DEFAULT_PAGE, MAX_PAGE, MAX_QUERY_LENGTH
+from orders_api.routes.products import DEFAULT_PAGE, MAX_PAGE, MAX_QUERY_LENGTH, QUERY_SPACES
 
 
 class ErrorDetailSchema(Schema):
@@ -65,7 +72,13 @@ class HealthSchema(Schema):
 
 class ReadinessSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["ready", "unavailable"]})
-    checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    checks = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": f"each dependency: ok or what is wrong (only with {ADMIN_HEADER})"
+        },
+    )
     error = fields.Nested(ErrorDetailSchema)
 
 
@@ -91,17 +104,28 @@ _OUTAGE = {"503": _error("a dependency is unavailable; retry after `Retry-After`
 _ORDER_CONFLICTS = {
     "409": _error(
         "`unknown_product` (an item names a product not in the catalog), `out_of_stock` "
-        "(not enough stock left), or `idempotency_key_in_flight`"
+        "(not enough stock left), `idempotency_key_in_flight`, or `idempotency_key_reused` "
+        "(the key was used with another body, path or route)"
     ),
-    "422": _error("the body fails validation, or `idempotency_key_reused` with another body"),
+    "422": _error("the body fails validation; `field` names the offending field"),
 }
 _IDEMPOTENCY_PARAM = {
     "in": "header",
     "name": IDEMPOTENCY_HEADER,
     "required": False,
-    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
-    "description": "makes a retry safe: the same key and body replay the first answer",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": KEY_PATTERN,
+    },
+    "description": "makes a retry safe: the same key and body replay the first answer; "
+    "1-255 visible ASCII characters (else 400)",
 }
+
+
+#: At least one character that is not one of the spaces a query is trimmed of.
+_NOT_ONLY_SPACES = "[^" + "".join(f"\\x{ord(c):02x}" for c in QUERY_SPACES) + "]"
 
 
 def _paths() -> dict[str, dict[str, Any]]:
@@ -187,7 +211,11 @@ def _paths() -> dict[str, dict[str, Any]]:
                             "default": DEFAULT_PAGE,
                         },
                     },
-                    {"in": "query", "name": "after", "schema": {"type": "integer", "minimum": 0}},
+                    {
+                        "in": "query",
+                        "name": "after",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ENTITY_ID},
+                    },
                 ],
                 "responses": {
                     "200": _ok("a page of products", "ProductPage"),
@@ -204,7 +232,12 @@ def _paths() -> dict[str, dict[str, Any]]:
                         "in": "query",
                         "name": "q",
                         "required": True,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_LENGTH},
+                        "schema": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": MAX_QUERY_LENGTH,
+                            "pattern": _NOT_ONLY_SPACES,
+                        },
                     }
                 ],
                 "responses": {
@@ -249,10 +282,21 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/health": {"get": {"summary": "Liveness", "responses": {"200": _ok("alive", "Health")}}},
         "/ready": {
             "get": {
-                "summary": "Readiness: the tables and the topic are reachable",
+                "summary": "Readiness: tables and topic reachable (answer cached a few seconds)",
+                "parameters": [
+                    {
+                        "in": "header",
+                        "name": ADMIN_HEADER,
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "with the admin key, `checks` names each dependency's state",
+                    }
+                ],
                 "responses": {
                     "200": _ok("ready", "Readiness"),
-                    "503": _ok("not ready: `checks` names what is down", "Readiness"),
+                    "503": _ok(
+                        "not ready (`checks` names what is down, for the admin key)", "Readiness"
+                    ),
                 },
             }
         },
@@ -275,6 +319,10 @@ _SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
+#: Rules a schema enforces in code (marshmallow has no keyword for them).
+_EXTRA: dict[str, dict[str, Any]] = {"ProductUpdate": {"minProperties": 1}}
+
+
 def build_spec() -> dict[str, Any]:
     spec = APISpec(
         title="Flash-sale order API",
@@ -290,7 +338,10 @@ def build_spec() -> dict[str, Any]:
         spec.components.schema(name, schema=schema)
     for path, operations in _paths().items():
         spec.path(path=path, operations=operations)
-    return _plain(spec.to_dict())
+    document = spec.to_dict()
+    for name, extra in _EXTRA.items():
+        document["components"]["schemas"][name].update(extra)
+    return _plain(document)
 
 
 def _plain(value: Any) -> Any:

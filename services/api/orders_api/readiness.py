@@ -1,6 +1,9 @@
 """Readiness of the API's dependencies: the DynamoDB tables it uses and the order topic.
 
-The probe has its own clients (created once, on first use) with short timeouts and no retries:
+The probe makes exactly the reads the api stack grants for it (DescribeTable on the four
+tables, GetTopicAttributes on the topic); CachedReadiness reuses its answer for a few seconds,
+so a flood of /ready requests costs AWS no more than one probe per interval. The probe has its
+own clients (created once, on first use) with short timeouts and no retries:
 a readiness check must answer within a load balancer's health-check timeout, while the service
 clients retry patiently.
 """
@@ -8,6 +11,7 @@ clients retry patiently.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -74,3 +78,27 @@ class AwsReadinessProbe:
             return probe(*args)
         except (BotoCoreError, ClientError) as exc:
             return _problem(exc)
+
+
+class CachedReadiness:
+    """Any readiness probe, its answer reused for `ttl` seconds (one probe at a time)."""
+
+    def __init__(
+        self,
+        probe: Any,
+        ttl: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.probe = probe
+        self.ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answer: Mapping[str, str | None] | None = None
+        self._expires = 0.0
+
+    def check(self) -> Mapping[str, str | None]:
+        with self._lock:
+            if self._answer is None or self._clock() >= self._expires:
+                self._answer = dict(self.probe.check())
+                self._expires = self._clock() + self.ttl
+            return self._answer

@@ -8,7 +8,7 @@ from typing import Any
 from flashsale import bootstrap
 from flashsale.settings import Settings
 from orders_api.deps import ApiDeps
-from orders_api.readiness import AwsReadinessProbe
+from orders_api.readiness import AwsReadinessProbe, CachedReadiness
 from orders_api.tracing import TracedGateway, TracedPublisher
 
 
@@ -31,5 +31,5 @@ def build_deps(settings: Settings | None = None, recorder: Any = None) -> ApiDep
         publisher=publisher,
         idempotency=bootstrap.idempotency_store(settings),
         payment=payment,
-        readiness=AwsReadinessProbe(settings),
+        readiness=CachedReadiness(AwsReadinessProbe(settings), settings.ready_cache_seconds),
     )

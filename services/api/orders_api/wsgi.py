@@ -10,10 +10,12 @@ import logging
 
 from flashsale.settings import Settings
 from orders_api import tracing
+from orders_api.admin import check_admin_key
 from orders_api.app import create_app
 from orders_api.wiring import build_deps
 
 settings = Settings.from_env()
+check_admin_key(settings)  # fail closed: no open or published admin key outside 'local'
 logging.basicConfig(
     level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
 )

@@ -53,13 +53,13 @@ def test_declined_answer_is_replayed_without_a_second_charge(client, world, orde
     assert len(world.orders.all()) == 1 and len(world.ledger.all()) == 1
 
 
-def test_same_key_with_another_body_is_422(client, world, order_body, assert_error):
+def test_same_key_with_another_body_is_409(client, world, order_body, assert_error):
     headers = {"Idempotency-Key": "reused"}
     client.post("/orders/async", json=order_body(quantity=1), headers=headers)
 
     response = client.post("/orders/async", json=order_body(quantity=2), headers=headers)
 
-    assert_error(response, 422, "idempotency_key_reused", "Idempotency-Key")
+    assert_error(response, 409, "idempotency_key_reused", "Idempotency-Key")
     assert len(world.orders.all()) == 1
 
 
@@ -72,8 +72,8 @@ def test_same_key_on_another_endpoint_or_route_is_422(client, order_body, assert
         "/orders/async", json=order_body(), headers={**headers, "X-Processing-Route": "lambda"}
     )
 
-    assert_error(other_path, 422, "idempotency_key_reused")
-    assert_error(other_route, 422, "idempotency_key_reused")
+    assert_error(other_path, 409, "idempotency_key_reused")
+    assert_error(other_route, 409, "idempotency_key_reused")
 
 
 def test_key_in_flight_is_409(client, world, order_body, assert_error):

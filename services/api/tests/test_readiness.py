@@ -7,7 +7,7 @@ from moto import mock_aws
 
 from flashsale import aws
 from flashsale.settings import Settings
-from orders_api.readiness import AwsReadinessProbe
+from orders_api.readiness import AwsReadinessProbe, CachedReadiness
 
 
 @pytest.fixture
@@ -69,3 +69,28 @@ def test_unreachable_endpoint_is_reported_not_raised(monkeypatch):
     problems = AwsReadinessProbe(settings).check()
     aws.reset()
     assert problems and all("EndpointConnectionError" in p for p in problems.values())
+
+
+class CountingProbe:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.problems: dict[str, str | None] = {"orders_table": None}
+
+    def check(self) -> dict[str, str | None]:
+        self.calls += 1
+        return dict(self.problems)
+
+
+def test_cached_readiness_reuses_its_answer_within_the_ttl():
+    now = [100.0]
+    probe = CountingProbe()
+    cached = CachedReadiness(probe, ttl=5.0, clock=lambda: now[0])
+
+    assert [cached.check() for _ in range(50)][-1] == {"orders_table": None}
+    assert probe.calls == 1
+    probe.problems["orders_table"] = "ResourceNotFoundException"
+    now[0] += 4.9
+    assert cached.check() == {"orders_table": None} and probe.calls == 1
+    now[0] += 0.2
+    assert cached.check() == {"orders_table": "ResourceNotFoundException"}
+    assert probe.calls == 2

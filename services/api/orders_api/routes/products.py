@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from flashsale.schemas import MAX_ENTITY_ID, ProductSchema, ProductUpdateSchema
 from orders_api import services
+from orders_api.admin import require_admin
 from orders_api.deps import ApiDeps
 from orders_api.errors import ApiError
 from orders_api.http import int_arg, is_entity_id, json_object
 
 bp = Blueprint("products", __name__)
 
-ADMIN_HEADER = "X-Admin-Key"
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 MAX_QUERY_LENGTH = 100
+#: What a search query is trimmed of (exactly these: the OpenAPI `pattern` names them too).
+QUERY_SPACES = " \t\n\r\f\v"
 
 _product_schema = ProductSchema()
 _products_schema = ProductSchema(many=True)
@@ -45,9 +45,11 @@ def list_products() -> Response:
 
 @bp.get("/products/search")
 def search_products() -> Response:
-    query = request.args.get("q", "").strip()
-    if not query or len(query) > MAX_QUERY_LENGTH:
-        raise ApiError(400, "invalid_parameter", f"q must be 1-{MAX_QUERY_LENGTH} characters", "q")
+    raw = request.args.get("q", "")
+    query = raw.strip(QUERY_SPACES)
+    if not query or len(raw) > MAX_QUERY_LENGTH:
+        message = f"q must be 1-{MAX_QUERY_LENGTH} characters, not only spaces"
+        raise ApiError(400, "invalid_parameter", message, "q")
     result = services.search_products(_deps().products, query)
     return jsonify(
         {
@@ -68,20 +70,10 @@ def get_product(product_id: int) -> Response:
     return jsonify(_product_schema.dump(product))
 
 
-def _require_admin(configured: str | None) -> None:
-    if not configured:
-        raise ApiError(403, "admin_disabled", "product updates are disabled: no admin key is set")
-    given = request.headers.get(ADMIN_HEADER)
-    if not given:
-        raise ApiError(401, "admin_key_required", f"send the {ADMIN_HEADER} header", ADMIN_HEADER)
-    if not hmac.compare_digest(given.encode(), configured.encode()):
-        raise ApiError(403, "admin_key_invalid", f"the {ADMIN_HEADER} is not valid", ADMIN_HEADER)
-
-
 @bp.put("/products/<int:product_id>")
 def update_product(product_id: int) -> Response:
     deps = _deps()
-    _require_admin(deps.settings.admin_api_key)
+    require_admin(request, deps.settings.admin_api_key)
     changes = _update_schema.load(json_object(request))
     if not changes:
         raise ApiError(422, "validation_error", "send at least one of: name, price, stock")
