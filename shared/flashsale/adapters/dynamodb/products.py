@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from flashsale.adapters.dynamodb.codec import (
     error_code,
+    field_updates,
     item_to_product,
     product_to_item,
     value,
@@ -87,14 +88,7 @@ class DynamoDbProductStore:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         if not fields:
             return self.get(product_id)
-        names, values, sets, removes = {}, {}, [], []
-        for index, (name, field_value) in enumerate(sorted(fields.items())):
-            names[f"#f{index}"] = name
-            if field_value is None:
-                removes.append(f"#f{index}")
-            else:
-                values[f":f{index}"] = value(field_value)
-                sets.append(f"#f{index} = :f{index}")
+        names, values, sets, removes = field_updates(fields)
         expression = " ".join(
             part
             for part in (
