@@ -149,6 +149,15 @@ def test_reconciling_a_charge_that_never_happened_charges_once_with_the_key(orde
     assert len(ledger.charges(order.order_id)) == 1
 
 
+def test_an_async_order_without_a_charge_is_left_to_its_message(orders, ledger):
+    order = placed(orders)
+    with pytest.raises(TransientPaymentError):
+        process_payment(order.order_id, deps_for(orders, ledger, error_rate=1.0))
+    assert reconcile_payment(order.order_id, deps_for(orders, ledger), False) is None
+    assert orders.get(order.order_id).status is OrderStatus.PROCESSING
+    assert ledger.charges(order.order_id) == []
+
+
 def test_crash_between_failed_and_release_is_repaired(orders, ledger):
     order = placed(orders, quantity=4)
     orders.transition(order.order_id, {OrderStatus.PENDING}, OrderStatus.FAILED)

@@ -190,8 +190,8 @@ class InMemoryPaymentLedger:
         self._lock = threading.Lock()
         self._entries: list[LedgerEntry] = []
         self._keys: dict[str, tuple[LedgerEntry, float]] = {}
-        #: Fault injection: every record raises this, before writing, or after it when
-        #: `fail_after_write` (a write whose answer was lost).
+        #: Fault injection: every record and key lookup raises this; a record before writing,
+        #: or after it when `fail_after_write` (a write whose answer was lost).
         self.fail_with: Exception | None = None
         self.fail_after_write = False
 
@@ -212,6 +212,8 @@ class InMemoryPaymentLedger:
             return entry
 
     def by_key(self, idempotency_key: str, now: float) -> LedgerEntry | None:
+        if self.fail_with is not None:
+            raise self.fail_with
         with self._lock:
             found = self._keys.get(idempotency_key)
         return found[0] if found is not None and found[1] >= now else None

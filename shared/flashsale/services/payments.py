@@ -78,22 +78,25 @@ def process_payment(order_id: str, deps: PaymentDeps) -> PaymentOutcome:
     return _record(order, charge, deps)
 
 
-def reconcile_payment(order_id: str, deps: PaymentDeps) -> PaymentOutcome:
+def reconcile_payment(
+    order_id: str, deps: PaymentDeps, charge_if_absent: bool = True
+) -> PaymentOutcome | None:
     """Settle an undecided order from the gateway's own answer: the charge made with its key is
-    recorded as it is; when there is none (the request never reached the gateway), the order is
-    paid again with the same key. Raises like process_payment."""
+    recorded as it is. When there is none (the request never reached the gateway), the order is
+    paid again with the same key if `charge_if_absent`, else left alone (None). Raises like
+    process_payment."""
     order = _reload(order_id, deps)
     if order.is_terminal:
         return _already_decided(order, deps)
-    if order.status is not OrderStatus.PROCESSING or not deps.idempotency_keys:
-        return process_payment(order_id, deps)
-    try:
-        charge = deps.gateway.lookup(order_id, payment_key(order_id))
-    except GatewayError as exc:
-        raise TransientPaymentError(order_id, exc) from exc
-    if charge is None:
-        return process_payment(order_id, deps)
-    return _record(order, charge, deps)
+    charge = None
+    if order.status is OrderStatus.PROCESSING and deps.idempotency_keys:
+        try:
+            charge = deps.gateway.lookup(order_id, payment_key(order_id))
+        except GatewayError as exc:
+            raise TransientPaymentError(order_id, exc) from exc
+    if charge is not None:
+        return _record(order, charge, deps)
+    return process_payment(order_id, deps) if charge_if_absent else None
 
 
 def _record(order: Order, charge: Charge, deps: PaymentDeps) -> PaymentOutcome:
