@@ -214,3 +214,17 @@ def test_many_buyers_of_many_products_never_oversell(orders, products):
             reserved[pid] += qty
     for pid in (1, 2, 3):
         assert products.get(pid).stock == 10 - reserved[pid] >= 0
+
+
+def test_initial_stock_is_recorded_and_follows_stock_updates(ddb, products, orders):
+    def initial(pid: int) -> int:
+        item = ddb.get_item(TableName=SETTINGS.products_table, Key={"product_id": {"N": str(pid)}})
+        return int(item["Item"]["initial_stock"]["N"])
+
+    assert initial(1) == 10  # seeded
+    orders.place(new_order((1, 4)))
+    assert products.update(1, stock=20).stock == 20  # a restock of 14 on the 6 left
+    assert initial(1) == 24  # 20 on the shelf + 4 held by the order
+    products.update(1, price=Decimal("3.00"))
+    assert initial(1) == 24
+    assert products.update(999, stock=5) is None

@@ -97,12 +97,15 @@ def item_to_order(item: dict[str, Any]) -> Order:
 
 
 def product_to_item(product: Product) -> dict[str, Any]:
+    """A new product's item; `initial_stock` records the units it starts with (the audit's
+    baseline: initial = stock + units held by orders that did not fail)."""
     return serialize(
         {
             "product_id": product.product_id,
             "name": product.name,
             "price": product.price,
             "stock": product.stock,
+            "initial_stock": product.stock,
             "category": product.category,
             "description": product.description,
         }
