@@ -18,9 +18,8 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from flashsale.adapters.dynamodb.ledger import charge_entry
+from flashsale.adapters.dynamodb.ledger import KEY_SORT, DynamoDbPaymentLedger, charge_entry
 from flashsale.events import InvalidEvent, decode
-from flashsale.gateway import CHARGE_ID_PREFIX
 from flashsale_chaos.model import Check, Outcome
 from flashsale_chaos.money import (
     APPROVED,
@@ -113,14 +112,10 @@ class Tables:
     def charges(self, order_ids: Iterable[str]) -> dict[str, list[ChargeRow]]:
         """Each order's charges in the gateway's ledger (one Query per order)."""
 
+        ledger = DynamoDbPaymentLedger(self.ddb, self.settings.payments_table)
+
         def of(order_id: str) -> list[ChargeRow]:
-            pages = self.ddb.get_paginator("query").paginate(
-                TableName=self.settings.payments_table,
-                KeyConditionExpression="order_id = :o",
-                ExpressionAttributeValues={":o": {"S": order_id}},
-                ConsistentRead=True,
-            )
-            return [_charge_row(item) for page in pages for item in page.get("Items", [])]
+            return [ChargeRow(e.order_id, e.charge_id, e.status) for e in ledger.charges(order_id)]
 
         ids = list(dict.fromkeys(order_ids))
         with ThreadPoolExecutor(8) as pool:
@@ -131,8 +126,8 @@ class Tables:
         found: dict[str, list[ChargeRow]] = {}
         for item in self._scan(
             self.settings.payments_table,
-            FilterExpression="begins_with(charge_id, :ch)",
-            ExpressionAttributeValues={":ch": {"S": CHARGE_ID_PREFIX}},
+            FilterExpression="charge_id <> :key",
+            ExpressionAttributeValues={":key": {"S": KEY_SORT}},
         ):
             row = _charge_row(item)
             found.setdefault(row.order_id, []).append(row)
