@@ -55,9 +55,7 @@ def test_gateway_error_is_503_and_fails_the_order(client, world, order_body, ass
     assert world.ledger.all() == []
 
 
-def test_an_unknown_payment_outcome_is_202_pending_and_keeps_the_stock(
-    client, world, order_body
-):
+def test_an_unknown_payment_outcome_is_202_pending_and_keeps_the_stock(client, world, order_body):
     """The charge went through but its answer was lost: the order may be charged, so it is
     neither failed nor released; the client gets the status URL to follow it."""
     world.gateway.lost_answer_rate = 1.0
