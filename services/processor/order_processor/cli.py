@@ -24,8 +24,9 @@ log = logging.getLogger("order_processor")
 #: The sweep inside `run`: how often, and how old a pending order must be to count as stale.
 SWEEP_EVERY_SECONDS = 30.0
 SWEEP_AFTER_SECONDS = 120.0
-#: The reconciler inside `run`: how often, and how long an order may stay `processing`.
-RECONCILE_EVERY_SECONDS = 60.0
+#: The reconciler inside `run`: how often (each pass scans the orders table, which stalls other
+#: requests on a local emulator with a large table), and how long an order may stay `processing`.
+RECONCILE_EVERY_SECONDS = 300.0
 RECONCILE_AFTER_SECONDS = 60.0
 
 
