@@ -2,6 +2,8 @@
 
 `place` is one TransactWriteItems: a conditional stock decrement per product plus the order put
 (attribute_not_exists), so concurrent buyers can never oversell and nothing is half-written.
+Status changes that need no answer (`transition`, `fail_and_release`) go through a group commit:
+concurrent ones of different orders share a transaction, each keeping its own condition.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from flashsale.adapters.dynamodb.codec import (
     order_to_item,
     value,
 )
+from flashsale.adapters.dynamodb.group_commit import GroupCommit
 from flashsale.domain.model import (
     Order,
     OrderStatus,
@@ -52,6 +55,8 @@ class DynamoDbOrderStore:
         self.products_table = products_table
         self.conflict_retries = conflict_retries
         self._sleep = sleep
+        #: status changes that need no answer share transactions with concurrent ones
+        self._commit = GroupCommit(client, sleep)
 
     def place(self, order: Order) -> None:
         wanted = sorted(order.quantities().items())
@@ -107,7 +112,8 @@ class DynamoDbOrderStore:
     def transition(
         self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
     ) -> bool:
-        return self.move(order_id, allowed_from, to, **fields) is not None
+        update = _transition_update(self.orders_table, order_id, allowed_from, to, fields)
+        return self._commit.submit([{"Update": update}])
 
     def move(
         self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
@@ -144,8 +150,7 @@ class DynamoDbOrderStore:
             fields,
             release=True,
         )
-        actions = [{"Update": update}, *self._restock(order)]
-        return self._transact(actions) is None
+        return self._commit.submit([{"Update": update}, *self._restock(order)])
 
     def release_stock(self, order_id: str) -> bool:
         order = self.get(order_id)
