@@ -16,7 +16,10 @@ from order_processor.sweeper import PeriodicSweeper, Sweeper
 from .conftest import World, wait_until
 from .test_sweeper import Orders, Queues
 
-LATER = datetime.now(UTC) + timedelta(minutes=5)
+
+def later() -> datetime:
+    """Five minutes from now: every order placed by the test is past the reconcile bound."""
+    return datetime.now(UTC) + timedelta(minutes=5)
 
 
 class Undecided:
@@ -38,7 +41,7 @@ def placed(world: World, route: Route) -> Order:
 
 
 def reconciler(world: World, **config) -> Reconciler:
-    return Reconciler(Undecided(world), world.deps, ReconcileConfig(**config), clock=lambda: LATER)
+    return Reconciler(Undecided(world), world.deps, ReconcileConfig(**config), clock=later)
 
 
 @pytest.fixture
