@@ -28,6 +28,7 @@ $(CKV_VENV)/.installed: constraints/checkov.txt
 
 .PHONY: help install up down status logs env test test-unit lint fmt clean traces templates \
         validate-stacks package-payment-fn deploy-local deploy-all redrive demo figures chaos \
+        audit reconcile \
         load-normal load-flash load-spike load-browse load-compare load-workers bench cost
 
 help: ## list the targets
@@ -76,6 +77,12 @@ figures: $(VENV)/.installed ## pipeline figures: async acceptance at 20/100 clie
 
 chaos: $(VENV)/.installed ## fault-injection scenarios against the running stack, each closed by an audit (SCENARIOS="duplicates ...")
 	@$(STACKS_ENV) $(PY) -m flashsale_chaos $(SCENARIOS) $(ARGS)
+
+audit: $(VENV)/.installed ## audit the running stack: each order's charges vs its status, stock conserved, none stuck; exit 1 on a violation
+	@$(STACKS_ENV) $(PY) -m flashsale_chaos.stack_audit $(ARGS)
+
+reconcile: $(VENV)/.installed ## settle orders left processing from the gateway's answer by idempotency key (ARGS=--dry-run)
+	@$(STACKS_ENV) $(PY) -m order_processor reconcile $(ARGS)
 
 redrive: $(VENV)/.installed ## move dead-lettered orders back to their queue (QUEUE=order|payment)
 	@$(STACKS_ENV) $(PY) -m order_processor redrive --queue $(or $(QUEUE),order)

@@ -1,11 +1,13 @@
 """The audit closing every scenario, read straight from the tables and the dead-letter queues:
 
 - every accepted order ends `completed` or `failed`, or its message sits in a DLQ (accounted);
-- no order was charged more than once (the `{env}-payments` ledger: one item per charge);
+- each order's charges in the gateway's ledger match its status (flashsale_chaos.money: one
+  approved charge for a completed order, none for a failed one, never two);
 - stock is conserved for every product the scenario touched:
   initial = remaining + units of the orders that did not fail (a failed order must have given
   its units back), counting every order written for those products, answered or not;
 - no order is left `pending`/`processing` without a dead-lettered message after a bounded wait.
+`make audit` (flashsale_chaos.stack_audit) applies the same rules to the whole stack.
 """
 
 from __future__ import annotations
@@ -14,25 +16,24 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
+from flashsale.adapters.dynamodb.ledger import KEY_SORT, DynamoDbPaymentLedger, charge_entry
 from flashsale.events import InvalidEvent, decode
 from flashsale_chaos.model import Check, Outcome
+from flashsale_chaos.money import (
+    APPROVED,
+    ChargeRow,
+    OrderRow,
+    order_violations,
+    stock_violations,
+)
 from flashsale_chaos.stack import Stack, say
 
 TERMINAL = frozenset({"completed", "failed"})
 POLL_SECONDS = 1.0
 DLQ_PEEK_EVERY = 10.0
 STOCK_GRACE = 15.0
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    order_id: str
-    status: str
-    stock_released: bool
-    quantities: Mapping[int, int]
 
 
 def _order_row(item: dict[str, Any]) -> OrderRow:
@@ -46,7 +47,14 @@ def _order_row(item: dict[str, Any]) -> OrderRow:
         status=item.get("status", {}).get("S", ""),
         stock_released=bool(item.get("stock_released", {}).get("BOOL", False)),
         quantities=quantities,
+        payment_id=item.get("payment_id", {}).get("S"),
+        updated_at=item.get("updated_at", {}).get("S", ""),
     )
+
+
+def _charge_row(item: dict[str, Any]) -> ChargeRow:
+    entry = charge_entry(item)
+    return ChargeRow(entry.order_id, entry.charge_id, entry.status)
 
 
 class Tables:
@@ -82,23 +90,13 @@ class Tables:
     def orders_touching(self, product_ids: Iterable[int], since: str) -> dict[str, OrderRow]:
         """Every order created since `since` (ISO) that holds one of `product_ids`."""
         wanted = set(product_ids)
-        kwargs: dict[str, Any] = {
-            "TableName": self.settings.orders_table,
-            "FilterExpression": "created_at >= :since",
-            "ExpressionAttributeValues": {":since": {"S": since}},
-            "ConsistentRead": True,
-            "Limit": 500,
-        }
-        found: dict[str, OrderRow] = {}
-        while True:
-            page = self.ddb.scan(**kwargs)
-            for item in page.get("Items", []):
-                row = _order_row(item)
-                if wanted & set(row.quantities):
-                    found[row.order_id] = row
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = self._scan(
+            self.settings.orders_table,
+            FilterExpression="created_at >= :since",
+            ExpressionAttributeValues={":since": {"S": since}},
+        )
+        rows = (_order_row(item) for item in items)
+        return {row.order_id: row for row in rows if wanted & set(row.quantities)}
 
     def stock(self, product_ids: Iterable[int]) -> dict[int, int]:
         stock = {}
@@ -111,28 +109,51 @@ class Tables:
             stock[pid] = int(item.get("stock", {}).get("N", 0))
         return stock
 
-    def charges(self, order_ids: Iterable[str]) -> dict[str, int]:
-        def count(order_id: str) -> int:
-            total, kwargs = (
-                0,
-                {
-                    "TableName": self.settings.payments_table,
-                    "KeyConditionExpression": "order_id = :o",
-                    "ExpressionAttributeValues": {":o": {"S": order_id}},
-                    "ConsistentRead": True,
-                    "Select": "COUNT",
-                },
-            )
-            while True:
-                page = self.ddb.query(**kwargs)
-                total += page["Count"]
-                if "LastEvaluatedKey" not in page:
-                    return total
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    def charges(self, order_ids: Iterable[str]) -> dict[str, list[ChargeRow]]:
+        """Each order's charges in the gateway's ledger (one Query per order)."""
+
+        ledger = DynamoDbPaymentLedger(self.ddb, self.settings.payments_table)
+
+        def of(order_id: str) -> list[ChargeRow]:
+            return [ChargeRow(e.order_id, e.charge_id, e.status) for e in ledger.charges(order_id)]
 
         ids = list(dict.fromkeys(order_ids))
         with ThreadPoolExecutor(8) as pool:
-            return dict(zip(ids, pool.map(count, ids), strict=True))
+            return dict(zip(ids, pool.map(of, ids), strict=True))
+
+    def ledger(self) -> dict[str, list[ChargeRow]]:
+        """Every charge in the ledger, per order (a scan; idempotency-key items left out)."""
+        found: dict[str, list[ChargeRow]] = {}
+        for item in self._scan(
+            self.settings.payments_table,
+            FilterExpression="charge_id <> :key",
+            ExpressionAttributeValues={":key": {"S": KEY_SORT}},
+        ):
+            row = _charge_row(item)
+            found.setdefault(row.order_id, []).append(row)
+        return found
+
+    def all_orders(self) -> dict[str, OrderRow]:
+        rows = (_order_row(item) for item in self._scan(self.settings.orders_table))
+        return {row.order_id: row for row in rows}
+
+    def products(self) -> dict[int, tuple[int, int | None]]:
+        """product id -> (stock now, initial stock or None when it was never recorded)."""
+        found = {}
+        for item in self._scan(self.settings.products_table):
+            initial = item.get("initial_stock", {}).get("N")
+            found[int(item["product_id"]["N"])] = (
+                int(item.get("stock", {}).get("N", 0)),
+                int(initial) if initial is not None else None,
+            )
+        return found
+
+    def _scan(self, table: str, **kwargs: Any) -> Iterable[dict[str, Any]]:
+        pages = self.ddb.get_paginator("scan").paginate(
+            TableName=table, ConsistentRead=True, PaginationConfig={"PageSize": 500}, **kwargs
+        )
+        for page in pages:
+            yield from page.get("Items", [])
 
     def queue_url(self, name: str) -> str | None:
         try:
@@ -251,8 +272,12 @@ class Auditor:
                 outcome.stuck += 1
         written = self.tables.orders_touching(products, since)
         outcome.stock_ok, stock_detail = self._stock_balanced(products, since, written)
-        charges = self.tables.charges(set(written) | set(accepted))
-        outcome.max_charges = max(charges.values(), default=0)
+        audited = {**rows, **written}
+        charges = self.tables.charges(audited)
+        outcome.max_charges = max(
+            (sum(c.status == APPROVED for c in found) for found in charges.values()), default=0
+        )
+        money = order_violations(audited, charges)
         unanswered_open = sorted(
             oid
             for oid, row in written.items()
@@ -276,9 +301,16 @@ class Auditor:
         if stuck_ids:
             sample = {oid: rows[oid].status if oid in rows else "missing" for oid in stuck_ids[:3]}
             outcome.checks.append(Check("no order stuck", False, f"e.g. {sample}"))
-        doubled = sorted(oid for oid, n in charges.items() if n > 1)
-        if doubled:
-            outcome.checks.append(Check("charged at most once", False, f"{doubled[:3]}"))
+        outcome.checks.append(
+            Check(
+                "charges match order status",
+                not money,
+                "; ".join(str(v) for v in money[:5])
+                + (f" (+{len(money) - 5})" if len(money) > 5 else "")
+                if money
+                else f"{len(audited)} order(s), {sum(map(len, charges.values()))} charge(s)",
+            )
+        )
         return outcome
 
     def _stock_balanced(
@@ -287,22 +319,12 @@ class Auditor:
         deadline = time.monotonic() + STOCK_GRACE
         while True:
             remaining = self.tables.stock(products)
-            held = dict.fromkeys(products, 0)
-            for row in written.values():
-                if row.status == "failed":  # its units must be back on the shelf
-                    continue
-                for pid, quantity in row.quantities.items():
-                    if pid in held:
-                        held[pid] += quantity
-            wrong = {
-                pid: f"{initial} != {remaining[pid]} left + {held[pid]} held"
-                for pid, initial in products.items()
-                if initial != remaining[pid] + held[pid]
-            }
+            wrong = stock_violations(products, remaining, written.values())
             if not wrong:
-                sold = sum(held.values())
+                held = sum(remaining.get(pid, 0) for pid in products)
+                sold = sum(products.values()) - held
                 return True, f"{len(products)} product(s), {sold} unit(s) held by orders"
             if time.monotonic() >= deadline:
-                return False, "; ".join(f"{pid}: {text}" for pid, text in wrong.items())
+                return False, "; ".join(str(v) for v in wrong)
             time.sleep(POLL_SECONDS)
             written = self.tables.orders_touching(products, since)

@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.list:
-        for scenario in ALL:
+        for scenario in BY_NAME.values():
             print(f"{scenario.name:<22} ~{scenario.minutes:.1f} min  {scenario.summary}")
         return 0
     unknown = [name for name in args.scenarios if name not in BY_NAME]

@@ -10,8 +10,9 @@ import pytest
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
 from flashsale_chaos import audit, report
-from flashsale_chaos.audit import Auditor, OrderRow, _order_id, _order_row
+from flashsale_chaos.audit import Auditor, _order_id, _order_row
 from flashsale_chaos.model import Check, Outcome
+from flashsale_chaos.money import ChargeRow, OrderRow
 
 PRODUCT = 800_000_001
 
@@ -33,14 +34,21 @@ class FakeTables:
         return {pid: self.remaining for pid in products}
 
     def charges(self, ids):
-        return {oid: self.charge_counts.get(oid, 1) for oid in ids}
+        """A completed order's own charge, unless the test gave the order's charges."""
+        found = {}
+        for oid in ids:
+            own = [f"ch_{oid}"] if self.rows.get(oid, row(oid, "")).status == "completed" else []
+            ids_ = self.charge_counts.get(oid, own)
+            found[oid] = [ChargeRow(oid, charge_id, "approved") for charge_id in ids_]
+        return found
 
     def dead_letters(self):
         return dict(self.dead)
 
 
 def row(order_id: str, status: str, quantity: int = 1) -> OrderRow:
-    return OrderRow(order_id, status, status == "failed", {PRODUCT: quantity})
+    payment = f"ch_{order_id}" if status == "completed" else None
+    return OrderRow(order_id, status, status == "failed", {PRODUCT: quantity}, payment)
 
 
 @pytest.fixture(autouse=True)
@@ -78,10 +86,20 @@ def test_a_failed_order_that_kept_its_stock_unbalances_the_books():
     assert not outcome.stock_ok and outcome.verdict == "FAIL"
 
 
-def test_a_second_charge_fails_the_audit():
-    tables = FakeTables({"a": row("a", "completed")}, stock=9, charges={"a": 2})
+def test_a_second_charge_fails_the_audit_naming_the_order():
+    tables = FakeTables({"a": row("a", "completed")}, stock=9, charges={"a": ["ch_a", "ch_x"]})
     outcome = auditor(tables).audit("s", ["a"], {PRODUCT: 10}, "t0", timeout=0.05)
     assert outcome.max_charges == 2 and not outcome.passed
+    money = next(c for c in outcome.checks if c.name == "charges match order status")
+    assert not money.ok and "double charge: a" in money.detail
+
+
+def test_a_failed_order_with_an_approved_charge_fails_the_audit():
+    tables = FakeTables({"a": row("a", "failed")}, stock=10, charges={"a": ["ch_a"]})
+    outcome = auditor(tables).audit("s", ["a"], {PRODUCT: 10}, "t0", timeout=0.05)
+    assert outcome.stock_ok and outcome.max_charges == 1 and not outcome.passed
+    money = next(c for c in outcome.checks if c.name == "charges match order status")
+    assert "failed but charged: a" in money.detail
 
 
 def test_an_order_written_without_a_202_must_have_failed():
@@ -112,7 +130,7 @@ def test_dynamodb_items_become_rows_with_merged_quantities():
             ]
         },
     }
-    assert _order_row(item) == OrderRow("o1", "failed", True, {5: 3})
+    assert _order_row(item) == OrderRow("o1", "failed", True, {5: 3}, None, "")
 
 
 def test_order_ids_are_read_from_events_and_from_envelopes_with_bad_fields():

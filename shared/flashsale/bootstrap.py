@@ -86,13 +86,20 @@ def gateway(settings: Settings) -> SimulatedPaymentGateway:
         concurrency=max(1, settings.payment_concurrency),
         decline_rate=settings.payment_decline_rate,
         error_rate=settings.payment_error_rate,
+        lost_answer_rate=settings.payment_lost_answer_rate,
         decline_customer_ids=settings.payment_decline_customer_ids,
+        key_retention_seconds=settings.payment_key_retention_seconds,
         rng=random.Random(),
     )
 
 
 def payment_deps(settings: Settings | None = None) -> PaymentDeps:
-    return PaymentDeps(orders=order_store(settings), gateway=gateway(settings))
+    settings = settings or aws.default_settings()
+    return PaymentDeps(
+        orders=order_store(settings),
+        gateway=gateway(settings),
+        idempotency_keys=settings.payment_idempotency_keys,
+    )
 
 
 def reset() -> None:

@@ -1,10 +1,18 @@
-"""A simulated payment gateway: slow (3 s by default), a limited number of concurrent payments,
-injectable declines and transient errors, idempotent on order_id like a real idempotency key:
-an order has one charge id, which the ledger records only once, so two processes paying the same
-order at the same instant charge it once (the second replays the first's result).
+"""A simulated payment gateway that behaves like a real payment API, double charges included.
 
-Like a payment sandbox's test cards, `decline_customer_ids` names customers whose charges are
-always declined, so a test can decline one chosen order while the decline rate stays 0."""
+Every call to `charge` is a new charge with its own id, recorded in the ledger with the order it
+is for. The caller passes an idempotency key: a repeat with the same key within the retention
+window is not charged again but answered with the first result (`Charge.replayed`). A retry with
+another key (or none) really charges again, so the ledger can show a double charge and an audit
+can catch it. The key and the charge are written in one conditional write: the write itself
+answers "already charged?", no read comes before it.
+
+Faults, for tests and chaos runs: slow (3 s by default) in a limited number of slots, declines,
+transient errors (nothing charged: GatewayError) and lost answers (the charge is recorded but
+the caller gets ChargeOutcomeUnknown, as after a timeout). A ledger write that fails is also an
+unknown outcome: it may have been applied. Like a sandbox's test cards, `decline_customer_ids`
+names customers whose charges are always declined.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +20,20 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from decimal import Decimal
 
 from flashsale.domain.model import Charge, ChargeStatus, utc_now
-from flashsale.ports import GatewayError, LedgerEntry, PaymentLedger
+from flashsale.ports import ChargeOutcomeUnknown, GatewayError, LedgerEntry, PaymentLedger
 
-#: uuid5 namespace of charge ids (any fixed UUID; changing it changes every future charge id)
-_CHARGE_NAMESPACE = uuid.UUID("5f1b9e0c-7d3a-4c1e-9b6f-2a8d4e6c0f13")
+#: How long a repeated idempotency key replays its first result (a day, like common gateways).
+DEFAULT_KEY_RETENTION_SECONDS = 86_400
+#: Prefix of every charge id (ledger items of another kind never start with it).
+CHARGE_ID_PREFIX = "ch_"
+
+
+class IdempotencyKeyReused(ValueError):
+    """A key already used for another order: a caller bug, refused like a real gateway does."""
 
 
 class SimulatedPaymentGateway:
@@ -31,9 +44,12 @@ class SimulatedPaymentGateway:
         concurrency: int = 1,
         decline_rate: float = 0.0,
         error_rate: float = 0.0,
+        lost_answer_rate: float = 0.0,
         decline_customer_ids: Collection[int] = (),
+        key_retention_seconds: float = DEFAULT_KEY_RETENTION_SECONDS,
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ):
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
@@ -42,83 +58,61 @@ class SimulatedPaymentGateway:
         self.concurrency = concurrency
         self.decline_rate = decline_rate
         self.error_rate = error_rate
+        self.lost_answer_rate = lost_answer_rate
         self.decline_customer_ids = frozenset(decline_customer_ids)
+        self.key_retention_seconds = key_retention_seconds
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._sleep = sleep
+        self._clock = clock
         self._slots = threading.BoundedSemaphore(concurrency)
-        self._order_locks: dict[str, _LockSlot] = {}
-        self._order_locks_guard = threading.Lock()
 
-    def charge(self, order_id: str, amount: Decimal, customer_id: int) -> Charge:
-        # Charges of one order are serialised inside this process. Across processes the
-        # charge id is the order's idempotency key (one id per order), and the ledger writes it
-        # only if absent: of two simultaneous charges one is recorded, the other replays it.
-        with self._order_lock(order_id):
-            previous = self._first_charge(order_id)
-            if previous is not None:
-                return _replay(previous)
-            with self._slots:
-                self._sleep(self.latency)
-                with self._rng_lock:
-                    error_draw, decline_draw = self._rng.random(), self._rng.random()
-                if error_draw < self.error_rate:
-                    raise GatewayError(f"simulated gateway error for order {order_id}")
-                declined = (
-                    customer_id in self.decline_customer_ids or decline_draw < self.decline_rate
-                )
-                status = ChargeStatus.DECLINED if declined else ChargeStatus.APPROVED
-                entry = LedgerEntry(
-                    order_id=order_id,
-                    charge_id=charge_id(order_id),
-                    status=str(status),
-                    amount=amount,
-                    customer_id=customer_id,
-                    created_at=utc_now(),
-                )
-                try:
-                    self.ledger.record(entry)
-                except Exception as exc:
-                    winner = self._first_charge(order_id)
-                    if winner is not None:  # another process charged this order meanwhile
-                        return _replay(winner)
-                    raise GatewayError(f"ledger unavailable: {exc}") from exc
-            return Charge(status, entry.charge_id)
-
-    def _first_charge(self, order_id: str) -> LedgerEntry | None:
+    def charge(
+        self, order_id: str, amount: Decimal, customer_id: int, idempotency_key: str | None = None
+    ) -> Charge:
+        with self._slots:
+            self._sleep(self.latency)
+        with self._rng_lock:
+            error_draw, decline_draw = self._rng.random(), self._rng.random()
+            lost_draw = self._rng.random() if self.lost_answer_rate else 1.0
+        if error_draw < self.error_rate:
+            raise GatewayError(f"simulated gateway error for order {order_id}")
+        declined = customer_id in self.decline_customer_ids or decline_draw < self.decline_rate
+        entry = LedgerEntry(
+            order_id=order_id,
+            charge_id=new_charge_id(),
+            status=str(ChargeStatus.DECLINED if declined else ChargeStatus.APPROVED),
+            amount=amount,
+            customer_id=customer_id,
+            created_at=utc_now(),
+            idempotency_key=idempotency_key,
+        )
+        expires_at = self._clock() + self.key_retention_seconds if idempotency_key else None
         try:
-            return self.ledger.first_charge(order_id)
+            recorded = self.ledger.record(entry, expires_at)
+        except Exception as exc:  # the write may have been applied: the caller must find out
+            raise ChargeOutcomeUnknown(order_id, f"ledger write failed: {exc}") from exc
+        if recorded.charge_id != entry.charge_id:
+            return _replay(recorded, order_id)
+        if lost_draw < self.lost_answer_rate:
+            raise ChargeOutcomeUnknown(order_id, "simulated lost answer")
+        return Charge(ChargeStatus(entry.status), entry.charge_id)
+
+    def lookup(self, order_id: str, idempotency_key: str) -> Charge | None:
+        try:
+            entry = self.ledger.by_key(idempotency_key, self._clock())
         except Exception as exc:
-            raise GatewayError(f"ledger unavailable: {exc}") from exc
-
-    @contextmanager
-    def _order_lock(self, order_id: str) -> Iterator[None]:
-        """A per-order lock, dropped from the table once nobody holds or waits for it."""
-        with self._order_locks_guard:
-            slot = self._order_locks.setdefault(order_id, _LockSlot())
-            slot.users += 1
-        try:
-            with slot.lock:
-                yield
-        finally:
-            with self._order_locks_guard:
-                slot.users -= 1
-                if slot.users == 0:
-                    self._order_locks.pop(order_id, None)
+            raise GatewayError(f"charge lookup failed for order {order_id}: {exc}") from exc
+        return None if entry is None else _replay(entry, order_id)
 
 
-def charge_id(order_id: str) -> str:
-    """The one charge id an order can have: its idempotency key at the gateway."""
-    return f"pay_{uuid.uuid5(_CHARGE_NAMESPACE, order_id).hex}"
+def new_charge_id() -> str:
+    return f"{CHARGE_ID_PREFIX}{uuid.uuid4().hex}"
 
 
-def _replay(entry: LedgerEntry) -> Charge:
+def _replay(entry: LedgerEntry, order_id: str) -> Charge:
+    if entry.order_id != order_id:
+        raise IdempotencyKeyReused(
+            f"idempotency key {entry.idempotency_key!r} was used for order {entry.order_id}"
+        )
     return Charge(ChargeStatus(entry.status), entry.charge_id, replayed=True)
-
-
-class _LockSlot:
-    __slots__ = ("lock", "users")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.users = 0

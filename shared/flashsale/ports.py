@@ -24,7 +24,18 @@ class StoreBusy(Exception):
 
 
 class GatewayError(Exception):
-    """The payment gateway failed transiently (timeout, 5xx): nothing was charged, retry later."""
+    """The payment gateway refused the request transiently (5xx before it acted): nothing was
+    charged, retry later."""
+
+
+class ChargeOutcomeUnknown(Exception):
+    """The charge request may have reached the gateway but its answer was lost (timeout, a
+    ledger write that may or may not have happened): the order may be charged. Never treat it
+    as "not charged": ask the gateway by idempotency key, or retry with the same key."""
+
+    def __init__(self, order_id: str, cause: object):
+        super().__init__(f"outcome of the charge for order {order_id} is unknown: {cause}")
+        self.order_id = order_id
 
 
 class IdempotencyConflict(Exception):
@@ -49,12 +60,15 @@ class StoredResponse:
 
 @dataclass(frozen=True)
 class LedgerEntry:
+    """One charge at the gateway, with the order it is for and the key it was requested with."""
+
     order_id: str
     charge_id: str
     status: str
     amount: Decimal
     customer_id: int
     created_at: str
+    idempotency_key: str | None = None
 
 
 class OrderStore(Protocol):
@@ -77,6 +91,25 @@ class OrderStore(Protocol):
 
         False when the order is missing or not in `allowed_from`.
         """
+
+    def move(
+        self,
+        order_id: str,
+        allowed_from: set[OrderStatus],
+        to: OrderStatus,
+        **fields: Any,
+    ) -> Order | None:
+        """`transition`, answering with the order as written (None when not allowed)."""
+
+    def fail_and_release(
+        self,
+        order_id: str,
+        allowed_from: set[OrderStatus],
+        order: Order | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Move the order to `failed` and give its stock back, atomically; False when the move
+        is not allowed or the stock was already given back. `order` saves a read of its items."""
 
     def release_stock(self, order_id: str) -> bool:
         """Give the order's reserved stock back; True only the first time."""
@@ -108,18 +141,32 @@ class EventPublisher(Protocol):
 
 
 class PaymentGateway(Protocol):
-    def charge(self, order_id: str, amount: Decimal, customer_id: int) -> Charge:
-        """Charge once per order_id (a repeat returns the first result); raises GatewayError."""
+    def charge(
+        self, order_id: str, amount: Decimal, customer_id: int, idempotency_key: str | None = None
+    ) -> Charge:
+        """Charge `amount` for the order: a new charge each call, except that a repeat of
+        `idempotency_key` within the retention window returns the first result (`replayed`).
+
+        Raises GatewayError (nothing charged) or ChargeOutcomeUnknown (maybe charged)."""
+
+    def lookup(self, order_id: str, idempotency_key: str) -> Charge | None:
+        """The charge made for the order with this key, or None when there is none (the
+        request never reached the gateway). Raises GatewayError when the gateway cannot say."""
 
 
 class PaymentLedger(Protocol):
     """Where the simulated gateway records every charge (one entry per charge)."""
 
-    def first_charge(self, order_id: str) -> LedgerEntry | None: ...
+    def record(self, entry: LedgerEntry, key_expires_at: float | None = None) -> LedgerEntry:
+        """Record a charge. With `entry.idempotency_key`, atomically with the key, unless the
+        key already names a charge that has not expired (epoch seconds): then nothing is
+        written and that first charge is returned. Returns the entry the key names."""
 
-    def record(self, entry: LedgerEntry) -> None: ...
+    def by_key(self, idempotency_key: str, now: float) -> LedgerEntry | None:
+        """The unexpired charge recorded with this key."""
 
-    def charges(self, order_id: str) -> list[LedgerEntry]: ...
+    def charges(self, order_id: str) -> list[LedgerEntry]:
+        """Every charge of the order, oldest first."""
 
 
 class IdempotencyStore(Protocol):

@@ -65,6 +65,17 @@ def _int_set(environ: Mapping[str, str], name: str, default: frozenset[int]) -> 
     return frozenset(values)
 
 
+def _idempotency_keys(environ: Mapping[str, str], env_name: str) -> bool:
+    """PAYMENT_IDEMPOTENCY_KEYS: turning the keys off is a local test's fault, never a setting."""
+    enabled = _bool(environ.get("PAYMENT_IDEMPOTENCY_KEYS"), True)
+    if not enabled and env_name != LOCAL_ENV:
+        raise ValueError(
+            f"PAYMENT_IDEMPOTENCY_KEYS=false is refused outside ENV_NAME={LOCAL_ENV}: "
+            "it lets a retried payment charge twice"
+        )
+    return enabled
+
+
 @dataclass(frozen=True)
 class Settings:
     env_name: str = LOCAL_ENV
@@ -86,6 +97,13 @@ class Settings:
     payment_error_rate: float = 0.0
     #: customers whose charges the simulated gateway always declines (like a sandbox's test cards)
     payment_decline_customer_ids: frozenset[int] = frozenset()
+    #: share of charges recorded by the gateway whose answer is lost (an unknown outcome)
+    payment_lost_answer_rate: float = 0.0
+    #: how long the gateway replays a repeated idempotency key's first result
+    payment_key_retention_seconds: int = 86_400
+    #: consumers charge with a key derived from the order; false (local only) lets a retry
+    #: charge again: the negative control of the money audit
+    payment_idempotency_keys: bool = True
     processor_concurrency: int = 10
     admin_api_key: str | None = None
     xray_enabled: bool = False
@@ -157,6 +175,9 @@ class Settings:
             payment_decline_customer_ids=_int_set(
                 env, "PAYMENT_DECLINE_CUSTOMER_IDS", local_declines
             ),
+            payment_lost_answer_rate=_float(env, "PAYMENT_LOST_ANSWER_RATE", 0.0),
+            payment_key_retention_seconds=_int(env, "PAYMENT_KEY_RETENTION_SECONDS", 86_400),
+            payment_idempotency_keys=_idempotency_keys(env, env_name),
             processor_concurrency=_int(env, "PROCESSOR_CONCURRENCY", 10),
             admin_api_key=admin_key,
             xray_enabled=_bool(env.get("AWS_XRAY_SDK_ENABLED"), False),

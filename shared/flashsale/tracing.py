@@ -357,12 +357,17 @@ class TracedGateway:
         self.inner = inner
         self.recorder = recorder
 
-    def charge(self, order_id: str, amount: Decimal, customer_id: int) -> Charge:
+    def charge(
+        self, order_id: str, amount: Decimal, customer_id: int, idempotency_key: str | None = None
+    ) -> Charge:
         with self._subsegment() as sub:
             _annotate(sub, {"order_id": order_id})
-            charge = self.inner.charge(order_id, amount, customer_id)
+            charge = self.inner.charge(order_id, amount, customer_id, idempotency_key)
             _annotate(sub, {"charge_status": str(charge.status)})
             return charge
+
+    def lookup(self, order_id: str, idempotency_key: str) -> Charge | None:
+        return self.inner.lookup(order_id, idempotency_key)
 
     def _subsegment(self) -> Any:
         if self.recorder is None:

@@ -141,6 +141,42 @@ class OrderStoreContract:
         assert orders.get(order.order_id).stock_released
         assert not orders.release_stock("missing")
 
+    def test_move_answers_with_the_order_as_written(self, orders):
+        order = new_order((1, 2))
+        orders.place(order)
+        moved = orders.move(order.order_id, {OrderStatus.PENDING}, OrderStatus.PROCESSING)
+        assert moved.status is OrderStatus.PROCESSING
+        assert (moved.total, moved.items, moved.customer_id) == (
+            order.total,
+            order.items,
+            order.customer_id,
+        )
+        assert orders.move(order.order_id, {OrderStatus.PENDING}, OrderStatus.FAILED) is None
+        assert orders.move("missing", {OrderStatus.PENDING}, OrderStatus.PROCESSING) is None
+
+    def test_fail_and_release_is_one_step_and_happens_once(self, orders, products):
+        order = new_order((1, 4), (2, 2))
+        orders.place(order)
+        assert orders.fail_and_release(
+            order.order_id, {OrderStatus.PENDING}, order=order, failure_reason="payment_declined"
+        )
+        stored = orders.get(order.order_id)
+        assert stored.status is OrderStatus.FAILED and stored.stock_released
+        assert stored.failure_reason == "payment_declined"
+        assert products.get(1).stock == 10 and products.get(2).stock == 10
+        assert not orders.fail_and_release(order.order_id, {OrderStatus.PENDING})
+        assert not orders.release_stock(order.order_id)
+        assert products.get(1).stock == 10
+
+    def test_fail_and_release_refuses_a_completed_order(self, orders, products):
+        order = new_order((1, 3))
+        orders.place(order)
+        orders.transition(order.order_id, {OrderStatus.PENDING}, OrderStatus.PROCESSING)
+        orders.transition(order.order_id, {OrderStatus.PROCESSING}, OrderStatus.COMPLETED)
+        assert not orders.fail_and_release(order.order_id, {OrderStatus.PROCESSING})
+        assert orders.get(order.order_id).status is OrderStatus.COMPLETED
+        assert products.get(1).stock == 7
+
 
 class IdempotencyStoreContract:
     """Subclasses provide the fixture `idempotency` (an IdempotencyStore)."""

@@ -48,11 +48,11 @@ def test_a_non_integer_id_names_the_variable():
 
 def test_listed_customers_are_declined_others_approved(ledger):
     gw = SimulatedPaymentGateway(ledger, latency=0, decline_customer_ids={13}, rng=random.Random(1))
-    assert gw.charge("o1", Decimal("5"), 13).status is ChargeStatus.DECLINED
-    assert gw.charge("o2", Decimal("5"), 14).status is ChargeStatus.APPROVED
+    assert gw.charge("o1", Decimal("5"), 13, "k1").status is ChargeStatus.DECLINED
+    assert gw.charge("o2", Decimal("5"), 14, "k2").status is ChargeStatus.APPROVED
     assert [entry.status for entry in ledger.charges("o1")] == ["declined"]
-    # a redelivery replays the recorded decline, it does not charge again
-    again = gw.charge("o1", Decimal("5"), 13)
+    # a redelivery (same key) replays the recorded decline, it does not charge again
+    again = gw.charge("o1", Decimal("5"), 13, "k1")
     assert again.replayed and again.status is ChargeStatus.DECLINED
     assert len(ledger.charges("o1")) == 1
 

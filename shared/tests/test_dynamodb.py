@@ -71,6 +71,27 @@ class TestDynamoDbOrderStore(OrderStoreContract):
         assert products.get(1).stock == 9
 
 
+def test_one_payment_costs_three_dynamodb_calls(ddb, orders, products):
+    """The payment flow's data-plane cost: start (answering with the order), the keyed charge,
+    the outcome (a group commit: shared with concurrent outcomes). A decline's outcome releases
+    the stock in the same transaction."""
+    from flashsale.gateway import SimulatedPaymentGateway
+    from flashsale.services.payments import PaymentDeps, process_payment
+
+    calls: list[str] = []
+    ddb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    ledger = DynamoDbPaymentLedger(ddb, SETTINGS.payments_table)
+    for decline_rate, outcome in ((0.0, OrderStatus.COMPLETED), (1.0, OrderStatus.FAILED)):
+        order = new_order((1, 2), (2, 1))
+        orders.place(order)
+        calls.clear()
+        gateway = SimulatedPaymentGateway(ledger, latency=0, decline_rate=decline_rate)
+        result = process_payment(order.order_id, PaymentDeps(orders, gateway))
+        assert result.status is outcome and result.charged
+        assert calls == ["UpdateItem", "TransactWriteItems", "TransactWriteItems"]
+    assert products.get(1).stock == 8  # the declined order's units are back
+
+
 class TestDynamoDbIdempotencyStore(IdempotencyStoreContract):
     @pytest.fixture
     def idempotency(self, ddb):
@@ -149,11 +170,15 @@ def test_seed_writes_more_than_one_batch(ddb):
 
 def test_ledger_keeps_every_charge_in_order(ddb):
     ledger = DynamoDbPaymentLedger(ddb, SETTINGS.payments_table)
-    assert ledger.first_charge("o1") is None
-    for charge_id, at in (("b", "2026-01-01T00:00:02Z"), ("a", "2026-01-01T00:00:01Z")):
-        ledger.record(LedgerEntry("o1", charge_id, "approved", Decimal("9.99"), 4, at))
-    assert [e.charge_id for e in ledger.charges("o1")] == ["a", "b"]
-    assert ledger.first_charge("o1").amount == Decimal("9.99")
+    assert ledger.charges("o1") == []
+    for charge_id, at in (("ch_b", "2026-01-01T00:00:02Z"), ("ch_a", "2026-01-01T00:00:01Z")):
+        ledger.record(LedgerEntry("o1", charge_id, "approved", Decimal("9.99"), 4, at, "k"), 1e12)
+    ledger.record(LedgerEntry("o1", "ch_c", "approved", Decimal("9.99"), 4, "2026-01-01T00:00:03Z"))
+    # the second keyed record replayed the first: nothing written
+    assert [e.charge_id for e in ledger.charges("o1")] == ["ch_b", "ch_c"]
+    assert ledger.charges("o1")[0].amount == Decimal("9.99")
+    assert ledger.by_key("k", time.time()).charge_id == "ch_b"
+    assert ledger.by_key("k", 2e12) is None  # expired
     assert ledger.charges("o2") == []
 
 
@@ -189,3 +214,17 @@ def test_many_buyers_of_many_products_never_oversell(orders, products):
             reserved[pid] += qty
     for pid in (1, 2, 3):
         assert products.get(pid).stock == 10 - reserved[pid] >= 0
+
+
+def test_initial_stock_is_recorded_and_follows_stock_updates(ddb, products, orders):
+    def initial(pid: int) -> int:
+        item = ddb.get_item(TableName=SETTINGS.products_table, Key={"product_id": {"N": str(pid)}})
+        return int(item["Item"]["initial_stock"]["N"])
+
+    assert initial(1) == 10  # seeded
+    orders.place(new_order((1, 4)))
+    assert products.update(1, stock=20).stock == 20  # a restock of 14 on the 6 left
+    assert initial(1) == 24  # 20 on the shelf + 4 held by the order
+    products.update(1, price=Decimal("3.00"))
+    assert initial(1) == 24
+    assert products.update(999, stock=5) is None

@@ -4,9 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from flashsale.adapters.memory import InMemoryPaymentLedger
 from flashsale.domain.model import ChargeStatus
-from flashsale.gateway import SimulatedPaymentGateway
-from flashsale.ports import GatewayError
+from flashsale.gateway import IdempotencyKeyReused, SimulatedPaymentGateway
+from flashsale.ports import ChargeOutcomeUnknown, GatewayError
 
 
 def gateway(ledger, **kwargs) -> SimulatedPaymentGateway:
@@ -14,28 +15,85 @@ def gateway(ledger, **kwargs) -> SimulatedPaymentGateway:
     return SimulatedPaymentGateway(ledger, rng=random.Random(1), **kwargs)
 
 
-def test_charge_is_recorded_and_idempotent(ledger):
+def test_a_repeated_key_replays_the_first_charge(ledger):
     gw = gateway(ledger)
-    first = gw.charge("o1", Decimal("10"), 1)
-    again = gw.charge("o1", Decimal("10"), 1)
+    first = gw.charge("o1", Decimal("10"), 1, "k1")
+    again = gw.charge("o1", Decimal("10"), 1, "k1")
     assert first.status is ChargeStatus.APPROVED and not first.replayed
     assert again.replayed and again.payment_id == first.payment_id
-    assert [e.charge_id for e in ledger.charges("o1")] == [first.payment_id]
-    assert ledger.charges("o1")[0].amount == Decimal("10")
+    [entry] = ledger.charges("o1")
+    assert (entry.charge_id, entry.amount, entry.idempotency_key) == (
+        first.payment_id,
+        Decimal("10"),
+        "k1",
+    )
+
+
+def test_another_key_really_charges_again(ledger):
+    gw = gateway(ledger)
+    first = gw.charge("o1", Decimal("10"), 1, "k1")
+    second = gw.charge("o1", Decimal("10"), 1, "k2")
+    unkeyed = gw.charge("o1", Decimal("10"), 1)
+    assert not second.replayed and not unkeyed.replayed
+    ids = [e.charge_id for e in ledger.charges("o1")]
+    assert sorted(ids) == sorted({first.payment_id, second.payment_id, unkeyed.payment_id})
+    assert len(ids) == 3
 
 
 def test_declines_are_recorded_and_replayed(ledger):
     gw = gateway(ledger, decline_rate=1.0)
-    assert gw.charge("o1", Decimal("1"), 1).status is ChargeStatus.DECLINED
-    assert gw.charge("o1", Decimal("1"), 1).status is ChargeStatus.DECLINED
-    assert len(ledger.charges("o1")) == 1
+    assert gw.charge("o1", Decimal("1"), 1, "k").status is ChargeStatus.DECLINED
+    assert gw.charge("o1", Decimal("1"), 1, "k").replayed
+    assert [e.status for e in ledger.charges("o1")] == ["declined"]
 
 
 def test_errors_charge_nothing(ledger):
     gw = gateway(ledger, error_rate=1.0)
     with pytest.raises(GatewayError):
-        gw.charge("o1", Decimal("1"), 1)
+        gw.charge("o1", Decimal("1"), 1, "k")
     assert ledger.charges("o1") == []
+    assert gw.lookup("o1", "k") is None
+
+
+def test_a_lost_answer_is_unknown_and_found_by_key(ledger):
+    gw = gateway(ledger, lost_answer_rate=1.0)
+    with pytest.raises(ChargeOutcomeUnknown):
+        gw.charge("o1", Decimal("4"), 1, "k")
+    [entry] = ledger.charges("o1")
+    found = gw.lookup("o1", "k")
+    assert found is not None and found.payment_id == entry.charge_id and found.approved
+    retry = gw.charge("o1", Decimal("4"), 1, "k")
+    assert retry.replayed and retry.payment_id == entry.charge_id
+    assert len(ledger.charges("o1")) == 1
+
+
+def test_a_failed_ledger_write_is_an_unknown_outcome_not_an_error(ledger):
+    ledger.fail_with, ledger.fail_after_write = ConnectionError("timeout"), True
+    gw = gateway(ledger)
+    with pytest.raises(ChargeOutcomeUnknown):
+        gw.charge("o1", Decimal("4"), 1, "k")
+    assert len(ledger.charges("o1")) == 1  # applied although the caller never heard
+
+
+def test_a_key_replays_only_within_its_retention():
+    now = [1000.0]
+    ledger = InMemoryPaymentLedger(clock=lambda: now[0])
+    gw = gateway(ledger, key_retention_seconds=60, clock=lambda: now[0])
+    first = gw.charge("o1", Decimal("1"), 1, "k")
+    now[0] += 59
+    assert gw.charge("o1", Decimal("1"), 1, "k").payment_id == first.payment_id
+    now[0] += 2
+    assert gw.lookup("o1", "k") is None
+    assert not gw.charge("o1", Decimal("1"), 1, "k").replayed
+    assert len(ledger.charges("o1")) == 2
+
+
+def test_a_key_used_for_another_order_is_refused(ledger):
+    gw = gateway(ledger)
+    gw.charge("o1", Decimal("1"), 1, "k")
+    with pytest.raises(IdempotencyKeyReused):
+        gw.charge("o2", Decimal("1"), 1, "k")
+    assert ledger.charges("o2") == []
 
 
 def test_latency_is_slept_inside_a_limited_number_of_slots(ledger):
@@ -61,15 +119,15 @@ def test_latency_is_slept_inside_a_limited_number_of_slots(ledger):
     release.set()
     for thread in threads:
         thread.join(5)
-    assert peak <= 2
+    assert peak == 2
     assert sum(len(ledger.charges(f"o{i}")) for i in range(5)) == 5
 
 
-def test_concurrent_charges_of_one_order_charge_once(ledger):
+def test_concurrent_charges_with_one_key_charge_once(ledger):
     gw = gateway(ledger)
     results = []
     threads = [
-        threading.Thread(target=lambda: results.append(gw.charge("o1", Decimal(1), 1)))
+        threading.Thread(target=lambda: results.append(gw.charge("o1", Decimal(1), 1, "k")))
         for _ in range(8)
     ]
     for thread in threads:
@@ -79,4 +137,3 @@ def test_concurrent_charges_of_one_order_charge_once(ledger):
     assert len(ledger.charges("o1")) == 1
     assert len({r.payment_id for r in results}) == 1
     assert sum(not r.replayed for r in results) == 1
-    assert gw._order_locks == {}

@@ -1,15 +1,17 @@
-"""The gateway's idempotency across processes: two gateways (two processes' worth of in-process
-locks) charging one order at the same instant record one charge on a shared ledger."""
+"""The gateway on the DynamoDB ledger: two gateways (two processes) charging one order at the
+same instant with one key record one charge; another key records another; key records never
+look like charges."""
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
 
 from flashsale.adapters.dynamodb import DynamoDbPaymentLedger
 from flashsale.domain.model import ChargeStatus
-from flashsale.gateway import SimulatedPaymentGateway, charge_id
-from flashsale.ports import GatewayError
+from flashsale.gateway import SimulatedPaymentGateway
+from flashsale.ports import ChargeOutcomeUnknown
 
 from .moto_support import SETTINGS, dynamodb_with_tables, moto_aws
 
@@ -20,47 +22,76 @@ def shared_ledger():
         yield DynamoDbPaymentLedger(dynamodb_with_tables(), SETTINGS.payments_table)
 
 
-def test_simultaneous_charges_from_two_processes_record_one(shared_ledger):
-    both_inside = threading.Barrier(2)
-    gateways = [
-        SimulatedPaymentGateway(shared_ledger, sleep=lambda _s: both_inside.wait(5))
-        for _ in range(2)
-    ]
+def charge_together(gateways, keys):
+    both_inside = threading.Barrier(len(gateways))
+    for gw in gateways:
+        gw._sleep = lambda _s: both_inside.wait(5)
     results = []
     threads = [
-        threading.Thread(target=lambda gw=gw: results.append(gw.charge("o1", Decimal("3"), 7)))
-        for gw in gateways
+        threading.Thread(
+            target=lambda gw=gw, k=k: results.append(gw.charge("o1", Decimal(3), 7, k))
+        )
+        for gw, k in zip(gateways, keys, strict=True)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(10)
+    return results
 
+
+def test_simultaneous_charges_with_one_key_record_one(shared_ledger):
+    gateways = [SimulatedPaymentGateway(shared_ledger) for _ in range(2)]
+    results = charge_together(gateways, ["k", "k"])
     assert len(results) == 2
-    assert [entry.charge_id for entry in shared_ledger.charges("o1")] == [charge_id("o1")]
-    assert {result.payment_id for result in results} == {charge_id("o1")}
+    [entry] = shared_ledger.charges("o1")
+    assert {result.payment_id for result in results} == {entry.charge_id}
     assert sorted(result.replayed for result in results) == [False, True]
     assert {result.status for result in results} == {ChargeStatus.APPROVED}
+    assert shared_ledger.by_key("k", time.time()) == entry
 
 
-def test_a_charge_id_is_stable_per_order_and_unique_across_orders():
-    assert charge_id("o1") == charge_id("o1")
-    assert charge_id("o1") != charge_id("o2")
-    assert charge_id("o1").startswith("pay_")
+def test_simultaneous_charges_with_two_keys_record_two(shared_ledger):
+    gateways = [SimulatedPaymentGateway(shared_ledger) for _ in range(2)]
+    results = charge_together(gateways, ["k1", "k2"])
+    charges = shared_ledger.charges("o1")
+    assert sorted(e.charge_id for e in charges) == sorted(r.payment_id for r in results)
+    assert len(charges) == 2 and all(e.charge_id.startswith("ch_") for e in charges)
+    assert {e.idempotency_key for e in charges} == {"k1", "k2"}
 
 
-class _BrokenLedger:
-    def first_charge(self, order_id):
-        return None
+def test_an_expired_key_charges_again(shared_ledger):
+    now = [time.time() - 100]
+    gw = SimulatedPaymentGateway(
+        shared_ledger, latency=0, key_retention_seconds=10, clock=lambda: now[0]
+    )
+    first = gw.charge("o1", Decimal(1), 7, "k")
+    now[0] = time.time()
+    assert gw.lookup("o1", "k") is None
+    second = gw.charge("o1", Decimal(1), 7, "k")
+    assert not second.replayed and second.payment_id != first.payment_id
+    assert gw.lookup("o1", "k").payment_id == second.payment_id
 
-    def record(self, entry):
-        raise ConnectionError("ledger down")
 
-    def charges(self, order_id):
-        return []
+class _TimingOutClient:
+    """Applies every write, then loses the answer (a read timeout after DynamoDB acted)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def transact_write_items(self, **kwargs):
+        self.inner.transact_write_items(**kwargs)
+        raise ConnectionError("read timeout")
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
 
-def test_a_failed_record_with_no_winner_is_a_gateway_error():
-    gateway = SimulatedPaymentGateway(_BrokenLedger(), latency=0)
-    with pytest.raises(GatewayError, match="ledger unavailable"):
-        gateway.charge("o1", Decimal("1"), 1)
+def test_a_write_whose_answer_is_lost_is_found_by_key(shared_ledger):
+    lossy = DynamoDbPaymentLedger(_TimingOutClient(shared_ledger._client), shared_ledger.table)
+    with pytest.raises(ChargeOutcomeUnknown):
+        SimulatedPaymentGateway(lossy, latency=0).charge("o1", Decimal(1), 7, "k")
+    found = SimulatedPaymentGateway(shared_ledger, latency=0).lookup("o1", "k")
+    assert found is not None and [e.charge_id for e in shared_ledger.charges("o1")] == [
+        found.payment_id
+    ]

@@ -18,14 +18,17 @@ from flashsale.ports import GatewayError
 from flashsale.services.payments import (
     DECLINED_REASON,
     PaymentDeps,
+    PaymentPending,
     TransientPaymentError,
+    payment_key,
     process_payment,
+    reconcile_payment,
 )
 
 
-def deps_for(orders, ledger, **gateway_kwargs) -> PaymentDeps:
+def deps_for(orders, ledger, keys: bool = True, **gateway_kwargs) -> PaymentDeps:
     gateway = SimulatedPaymentGateway(ledger, latency=0, rng=random.Random(3), **gateway_kwargs)
-    return PaymentDeps(orders=orders, gateway=gateway)
+    return PaymentDeps(orders=orders, gateway=gateway, idempotency_keys=keys)
 
 
 def placed(orders: InMemoryOrderStore, quantity: int = 2) -> Order:
@@ -89,11 +92,70 @@ def test_crash_after_charge_is_repaired_without_a_second_charge(orders, ledger):
     deps = deps_for(orders, ledger)
     # the first worker charged, then died before recording the outcome
     orders.transition(order.order_id, {OrderStatus.PENDING}, OrderStatus.PROCESSING)
-    deps.gateway.charge(order.order_id, order.total, order.customer_id)
+    first = deps.gateway.charge(
+        order.order_id, order.total, order.customer_id, payment_key(order.order_id)
+    )
     outcome = process_payment(order.order_id, deps)
     assert outcome.status is OrderStatus.COMPLETED
-    assert not outcome.charged
+    assert not outcome.charged and outcome.payment_id == first.payment_id
     assert len(ledger.charges(order.order_id)) == 1
+
+
+def test_without_idempotency_keys_the_same_crash_charges_twice(orders, ledger):
+    """The negative control's mode: what the key prevents really happens without it."""
+    order = placed(orders)
+    deps = deps_for(orders, ledger, keys=False)
+    orders.transition(order.order_id, {OrderStatus.PENDING}, OrderStatus.PROCESSING)
+    deps.gateway.charge(order.order_id, order.total, order.customer_id)
+    assert process_payment(order.order_id, deps).charged
+    assert len(ledger.charges(order.order_id)) == 2
+
+
+def test_a_lost_answer_leaves_the_order_processing_with_its_stock(orders, ledger):
+    order = placed(orders, quantity=3)
+    with pytest.raises(PaymentPending):
+        process_payment(order.order_id, deps_for(orders, ledger, lost_answer_rate=1.0))
+    stored = orders.get(order.order_id)
+    assert stored.status is OrderStatus.PROCESSING and not stored.stock_released
+    assert orders.products.get(1).stock == 7
+    [charge] = ledger.charges(order.order_id)
+    # the reconciler asks the gateway by key and records the real outcome: no second charge
+    outcome = reconcile_payment(order.order_id, deps_for(orders, ledger, error_rate=1.0))
+    assert outcome.status is OrderStatus.COMPLETED and not outcome.charged
+    assert orders.get(order.order_id).payment_id == charge.charge_id
+    assert len(ledger.charges(order.order_id)) == 1
+
+
+def test_a_reconciled_decline_fails_the_order_and_releases_its_stock(orders, ledger):
+    order = placed(orders, quantity=3)
+    lost = deps_for(orders, ledger, lost_answer_rate=1.0, decline_rate=1.0)
+    with pytest.raises(PaymentPending):
+        process_payment(order.order_id, lost)
+    outcome = reconcile_payment(order.order_id, deps_for(orders, ledger))
+    assert outcome.status is OrderStatus.FAILED and not outcome.charged
+    assert orders.products.get(1).stock == 10 and orders.get(order.order_id).stock_released
+
+
+def test_reconciling_a_charge_that_never_happened_charges_once_with_the_key(orders, ledger):
+    order = placed(orders)
+    with pytest.raises(TransientPaymentError):
+        process_payment(order.order_id, deps_for(orders, ledger, error_rate=1.0))
+    deps = deps_for(orders, ledger)
+    outcome = reconcile_payment(order.order_id, deps)
+    assert outcome.status is OrderStatus.COMPLETED and outcome.charged
+    [charge] = ledger.charges(order.order_id)
+    assert charge.idempotency_key == payment_key(order.order_id)
+    assert reconcile_payment(order.order_id, deps).duplicate
+    assert len(ledger.charges(order.order_id)) == 1
+
+
+def test_an_async_order_without_a_charge_is_left_to_its_message(orders, ledger):
+    order = placed(orders)
+    with pytest.raises(TransientPaymentError):
+        process_payment(order.order_id, deps_for(orders, ledger, error_rate=1.0))
+    assert reconcile_payment(order.order_id, deps_for(orders, ledger), False) is None
+    assert orders.get(order.order_id).status is OrderStatus.PROCESSING
+    assert ledger.charges(order.order_id) == []
 
 
 def test_crash_between_failed_and_release_is_repaired(orders, ledger):
@@ -116,7 +178,7 @@ def test_status_changed_under_our_feet_is_reported_as_duplicate(orders):
     class RacingGateway:
         """Another worker completes the order while this one is at the gateway."""
 
-        def charge(self, order_id, amount, customer_id):
+        def charge(self, order_id, amount, customer_id, idempotency_key=None):
             orders.transition(order_id, {OrderStatus.PROCESSING}, OrderStatus.COMPLETED)
             return Charge(ChargeStatus.APPROVED, "pay_x", replayed=True)
 

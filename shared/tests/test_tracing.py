@@ -151,7 +151,7 @@ def test_without_a_parent_a_segment_starts_its_own_trace(recorder):
 
 def test_the_traced_gateway_records_a_charge(recorder):
     class Gateway:
-        def charge(self, order_id, amount, customer_id):
+        def charge(self, order_id, amount, customer_id, idempotency_key=None):
             return type("Charge", (), {"status": "approved"})()
 
     with tracing.segment("order-processor"):

@@ -52,7 +52,7 @@ def test_declined_payments_fail_and_release_the_stock(pipeline: Pipeline) -> Non
         assert order["route"] == answer.route
         assert order["failure_reason"] == "payment_declined"
         assert order["failed_at"] and not order.get("completed_at")
-        assert [c["status"] for c in tables.charges(answer.order_id)] == ["declined"]
-    assert [c["status"] for c in tables.charges(control.order_id)] == ["approved"]
+        assert [c.status for c in tables.charges(answer.order_id)] == ["declined"]
+    assert [c.status for c in tables.charges(control.order_id)] == ["approved"]
     # every declined reservation comes back; only the approved unit stays sold
     eventually(lambda: api.stock(product) == STOCK - 1, timeout=20)

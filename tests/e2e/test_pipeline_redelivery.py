@@ -12,7 +12,15 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from support.pipeline import LambdaLog, Pipeline, ProcessorLog, order_body, order_placed, publish
+from support.pipeline import (
+    LambdaLog,
+    Pipeline,
+    ProcessorLog,
+    money_violations,
+    order_body,
+    order_placed,
+    publish,
+)
 from support.polling import eventually
 
 ASYNC_ROUTES = ("ecs", "lambda")
@@ -80,7 +88,7 @@ def test_a_completed_order_delivered_again_is_not_charged_again(
     after = pipeline.api.order(order_id)
     assert after == before
     assert after["status"] == "completed"
-    assert pipeline.tables.charge_counts([order_id]) == {order_id: 1}
+    assert not money_violations([order_id])
 
 
 def test_a_pending_order_sent_down_both_paths_is_charged_once(pipeline: Pipeline) -> None:
@@ -106,5 +114,5 @@ def test_a_pending_order_sent_down_both_paths_is_charged_once(pipeline: Pipeline
     assert order["status"] == "completed" and order["route"] == "ecs"
     charges = tables.charges(order_id)
     assert len(charges) == 1, f"charged {len(charges)} times: {charges}"
-    assert charges[0]["charge_id"] == order["payment_id"]
+    assert charges[0].charge_id == order["payment_id"]
     assert api.stock(product) == 9

@@ -1,6 +1,7 @@
 """Driving the live pipeline from end-to-end tests: orders through the API, their status polled
-in bulk from the orders table, charges counted in the gateway's ledger, OrderPlaced re-published
-to the topic, and the consumers' logs read to see that a message was handled."""
+in bulk from the orders table, charges read from the gateway's ledger and checked with the
+audit's money rules, OrderPlaced re-published to the topic, and the consumers' logs read to see
+that a message was handled."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ from typing import Any
 
 import requests
 
-from flashsale.adapters.dynamodb import DynamoDbProductStore
+from flashsale.adapters.dynamodb import DynamoDbPaymentLedger, DynamoDbProductStore
 from flashsale.domain.model import OrderItem, Product, Route
 from flashsale.events import OrderPlaced, encode
+from flashsale.ports import LedgerEntry
 from flashsale.settings import Settings
+from flashsale_chaos.audit import Tables as AuditTables
 from flashsale_chaos.logs import json_line
+from flashsale_chaos.money import Violation, order_violations
+from flashsale_chaos.stack import Stack
 from localaws.config import PlatformConfig
 from support.polling import eventually
 
@@ -136,6 +141,7 @@ class Tables:
         self.orders_table = settings.orders_table
         self.payments_table = settings.payments_table
         self.products = DynamoDbProductStore(dynamodb, settings.products_table)
+        self.ledger = DynamoDbPaymentLedger(dynamodb, settings.payments_table)
 
     def new_product(self, api: PipelineApi, stock: int, price: str = "9.99") -> int:
         """A fresh product (id 900000 + random) nobody else orders, so its stock is the test's.
@@ -190,32 +196,21 @@ class Tables:
                 f"{dict(list(open_.items())[:5])}"
             ) from None
 
-    def charges(self, order_id: str) -> list[dict[str, str]]:
-        """The ledger items of one order (one per charge): charge_id and status."""
-        items: list[dict[str, str]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.payments_table,
-            "KeyConditionExpression": "order_id = :o",
-            "ExpressionAttributeValues": {":o": {"S": order_id}},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.ddb.query(**kwargs)
-            items += [
-                {"charge_id": item["charge_id"]["S"], "status": item["status"]["S"]}
-                for item in page["Items"]
-            ]
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    def charges(self, order_id: str) -> list[LedgerEntry]:
+        """The order's charges in the gateway's ledger, oldest first."""
+        return self.ledger.charges(order_id)
 
-    def charges_of(self, order_ids: Iterable[str], workers: int = 8) -> dict[str, list[dict]]:
+    def charges_of(self, order_ids: Iterable[str], workers: int = 8) -> dict[str, list]:
         ids = list(dict.fromkeys(order_ids))
         with ThreadPoolExecutor(workers) as pool:
             return dict(zip(ids, pool.map(self.charges, ids), strict=True))
 
-    def charge_counts(self, order_ids: Iterable[str]) -> dict[str, int]:
-        return {oid: len(items) for oid, items in self.charges_of(order_ids).items()}
+
+def money_violations(order_ids: Iterable[str]) -> list[Violation]:
+    """`make audit`'s money rules over these orders: each one's charges against its status."""
+    tables = AuditTables(Stack())
+    ids = list(dict.fromkeys(order_ids))
+    return order_violations(tables.orders(ids), tables.charges(ids))
 
 
 def order_placed(order: Mapping[str, Any], route: str | None = None) -> OrderPlaced:

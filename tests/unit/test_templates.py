@@ -123,6 +123,11 @@ def test_data_tables_follow_the_shared_layout(rendered: dict[str, str]) -> None:
         "AttributeName": "expiration",
         "Enabled": True,
     }
+    # the gateway's idempotency keys expire; charges carry no expires_at and stay
+    assert tables["${EnvName}-payments"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at",
+        "Enabled": True,
+    }
 
 
 def test_messaging_routes_each_path_to_its_own_queue(rendered: dict[str, str]) -> None:

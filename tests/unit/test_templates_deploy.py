@@ -266,13 +266,23 @@ class FakeDynamoDb:
 
 def test_ttl_the_emulator_skipped_is_set_once() -> None:
     body = registry.get("data").render()
-    assert emulator_gaps.declared_ttl(body, "dev") == {"dev-idempotency": "expiration"}
+    assert emulator_gaps.declared_ttl(body, "dev") == {
+        "dev-idempotency": "expiration",
+        "dev-payments": "expires_at",
+    }
     dynamodb = FakeDynamoDb(enabled=set())
-    assert emulator_gaps.apply_ttl(dynamodb, body, "dev") == ["dev-idempotency"]
-    assert dynamodb.updates == [
+    assert sorted(emulator_gaps.apply_ttl(dynamodb, body, "dev")) == [
+        "dev-idempotency",
+        "dev-payments",
+    ]
+    assert sorted(dynamodb.updates, key=lambda u: u["TableName"]) == [
         {
             "TableName": "dev-idempotency",
             "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
-        }
+        },
+        {
+            "TableName": "dev-payments",
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+        },
     ]
     assert emulator_gaps.apply_ttl(dynamodb, body, "dev") == []

@@ -28,11 +28,12 @@ TABLE_LAYOUTS: dict[str, tuple[str, list[tuple[str, str, str]], str | None]] = {
     names.PRODUCTS_TABLE: ("ProductsTable", [("product_id", "N", "HASH")], None),
     # the Powertools idempotency layout; the API's Idempotency-Key records share it
     names.IDEMPOTENCY_TABLE: ("IdempotencyTable", [("id", "S", "HASH")], "expiration"),
-    # one item per charge, so audits can count the charges of an order
+    # the gateway's ledger: one item per charge (an order's charges are one Query), and its
+    # idempotency keys (partition key#<key>), which expire through TTL after their retention
     names.PAYMENTS_TABLE: (
         "PaymentsTable",
         [("order_id", "S", "HASH"), ("charge_id", "S", "RANGE")],
-        None,
+        "expires_at",
     ),
 }
 

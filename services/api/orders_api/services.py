@@ -28,6 +28,7 @@ from flashsale.ports import EventPublisher, OrderStore, ProductStore
 from flashsale.services.payments import (
     PaymentDeps,
     PaymentOutcome,
+    PaymentPending,
     TransientPaymentError,
     process_payment,
 )
@@ -69,6 +70,11 @@ class SyncResult:
     @property
     def approved(self) -> bool:
         return self.outcome.status == OrderStatus.COMPLETED
+
+    @property
+    def pending(self) -> bool:
+        """The charge's outcome is unknown: the order stays `processing` until reconciled."""
+        return self.outcome.status == OrderStatus.PROCESSING
 
 
 @dataclass(frozen=True)
@@ -116,22 +122,18 @@ def _fail_and_release(
     reason: str,
     allowed_from: frozenset[OrderStatus] = _UNDECIDED,
 ) -> bool:
-    """Compensation: mark the order failed and give its stock back. True if both happened."""
+    """Compensation: mark the order failed and give its stock back (one transaction). True if
+    it happened."""
     try:
-        failed = orders.transition(
-            order_id,
-            set(allowed_from),
-            OrderStatus.FAILED,
-            failed_at=utc_now(),
-            failure_reason=reason,
+        failed = orders.fail_and_release(
+            order_id, set(allowed_from), failed_at=utc_now(), failure_reason=reason
         )
-        released = orders.release_stock(order_id) if failed else False
     except Exception:
         log.exception("compensation failed for order %s", order_id)
         return False
     if not failed:
         log.error("compensation: order %s could not be moved to failed", order_id)
-    return failed and released
+    return failed
 
 
 def place_sync_order(
@@ -142,10 +144,20 @@ def place_sync_order(
     payment: PaymentDeps,
 ) -> SyncResult:
     """Place the order and pay inline (phase 1). A decline fails the order and releases stock;
-    so does a gateway error (503) or an outage before the payment started."""
+    so does a gateway error (503) or an outage before the payment started. When the charge's
+    outcome is unknown the order stays `processing` with its stock held (`pending`): a charge
+    may exist, so only the reconciler, asking the gateway, may decide it."""
     order = _place(customer_id, lines, Route.SYNC, orders, products)
     try:
         outcome = process_payment(order.order_id, payment)
+    except PaymentPending as exc:
+        log.warning(
+            "sync order %s: payment outcome unknown, left to the reconciler: %s",
+            order.order_id,
+            exc,
+        )
+        pending = PaymentOutcome(order.order_id, OrderStatus.PROCESSING, False, False)
+        return SyncResult(orders.get(order.order_id) or order, pending)
     except TransientPaymentError as exc:
         # The gateway charged nothing (GatewayError's contract): failing the order is safe.
         compensated = _fail_and_release(orders, order.order_id, "payment_unavailable")

@@ -55,6 +55,35 @@ def test_gateway_error_is_503_and_fails_the_order(client, world, order_body, ass
     assert world.ledger.all() == []
 
 
+def test_an_unknown_payment_outcome_is_202_pending_and_keeps_the_stock(client, world, order_body):
+    """The charge went through but its answer was lost: the order may be charged, so it is
+    neither failed nor released; the client gets the status URL to follow it."""
+    world.gateway.lost_answer_rate = 1.0
+
+    response = client.post("/orders/sync", json=order_body(product_id=1, quantity=3))
+
+    assert response.status_code == 202
+    body = response.get_json()
+    assert body["status"] == "processing" and "pending" in body["message"]
+    assert body["status_url"] == f"/orders/{body['order_id']}"
+    order = world.orders.get(body["order_id"])
+    assert order.status is OrderStatus.PROCESSING and not order.stock_released
+    assert world.stock(1) == 7
+    [charge] = world.ledger.charges(body["order_id"])
+    assert charge.status == "approved"
+    assert client.get(body["status_url"]).get_json()["status"] == "processing"
+
+
+def test_a_failed_ledger_write_is_not_taken_for_no_charge(client, world, order_body):
+    world.ledger.fail_with, world.ledger.fail_after_write = ConnectionError("timeout"), True
+
+    response = client.post("/orders/sync", json=order_body(product_id=1, quantity=3))
+
+    assert response.status_code == 202
+    assert world.orders.get(response.get_json()["order_id"]).status is OrderStatus.PROCESSING
+    assert world.stock(1) == 7
+
+
 def test_async_order_is_published_with_its_route(client, world, order_body):
     response = client.post("/orders/async", json=order_body(product_id=2, quantity=2))
 

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -33,7 +33,7 @@ def _real_deps(settings: Settings) -> PaymentDeps:
 
     deps = bootstrap.payment_deps(settings)
     # each charge a subsegment (of the order's trace inside a record's segment); free when off
-    return PaymentDeps(orders=deps.orders, gateway=tracing.TracedGateway(deps.gateway))
+    return replace(deps, gateway=tracing.TracedGateway(deps.gateway))
 
 
 deps_factory: Callable[[Settings], PaymentDeps] = _real_deps

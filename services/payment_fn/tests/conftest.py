@@ -45,10 +45,15 @@ class FlakyGateway:
         self.inner = inner
         self.failing: set[str] = set()
 
-    def charge(self, order_id: str, amount: Decimal, customer_id: int) -> Charge:
+    def charge(
+        self, order_id: str, amount: Decimal, customer_id: int, idempotency_key: str | None = None
+    ) -> Charge:
         if order_id in self.failing:
             raise GatewayError("simulated outage")
-        return self.inner.charge(order_id, amount, customer_id)
+        return self.inner.charge(order_id, amount, customer_id, idempotency_key)
+
+    def lookup(self, order_id: str, idempotency_key: str) -> Charge | None:
+        return self.inner.lookup(order_id, idempotency_key)
 
 
 class PeakTracker:

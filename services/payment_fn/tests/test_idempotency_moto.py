@@ -18,15 +18,15 @@ TABLE = "test-idempotency"
 
 
 class CountingOrders:
-    """Counts how often the payment flow reads an order (each read is one payment attempt)."""
+    """Counts how often the payment flow starts an order (each start is one payment attempt)."""
 
     def __init__(self, inner):
         self.inner = inner
-        self.gets = 0
+        self.starts = 0
 
-    def get(self, order_id):
-        self.gets += 1
-        return self.inner.get(order_id)
+    def move(self, order_id, allowed_from, to, **fields):
+        self.starts += 1
+        return self.inner.move(order_id, allowed_from, to, **fields)
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -70,7 +70,7 @@ def test_a_redelivered_order_is_answered_from_the_idempotency_store(
 
     assert (first["status"], first["charged"], first["duplicate"]) == ("completed", True, False)
     assert (second["status"], second["charged"], second["duplicate"]) == ("completed", False, True)
-    assert counting.gets == 1  # the repeats never reached the payment flow
+    assert counting.starts == 1  # the repeats never reached the payment flow
     assert len(world.ledger.charges(order.order_id)) == 1
     assert world.orders.get(order.order_id).status is OrderStatus.COMPLETED
 

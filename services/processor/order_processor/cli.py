@@ -13,6 +13,7 @@ from flashsale.settings import Settings
 from order_processor import logs, signals
 from order_processor.config import MAX_WAIT_SECONDS, ProcessorConfig
 from order_processor.queue import SqsQueue
+from order_processor.reconciler import ReconcileConfig, Reconciler, print_result
 from order_processor.redrive import redrive
 from order_processor.sweep_sources import DynamoDbUndecidedOrders, SqsRouteQueues
 from order_processor.sweeper import PeriodicSweeper, Reason, SweepConfig, Sweeper
@@ -23,6 +24,10 @@ log = logging.getLogger("order_processor")
 #: The sweep inside `run`: how often, and how old a pending order must be to count as stale.
 SWEEP_EVERY_SECONDS = 30.0
 SWEEP_AFTER_SECONDS = 120.0
+#: The reconciler inside `run`: how often (each pass scans the orders table, which stalls other
+#: requests on a local emulator with a large table), and how long an order may stay `processing`.
+RECONCILE_EVERY_SECONDS = 300.0
+RECONCILE_AFTER_SECONDS = 60.0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -53,6 +58,30 @@ def parser() -> argparse.ArgumentParser:
         default=SWEEP_AFTER_SECONDS,
         help="seconds a pending order waits before the sweeper may re-publish it",
     )
+    run.add_argument(
+        "--reconcile-every",
+        type=float,
+        default=RECONCILE_EVERY_SECONDS,
+        help="seconds between reconciliations of unknown payment outcomes (0: none)",
+    )
+    run.add_argument(
+        "--reconcile-after",
+        type=float,
+        default=RECONCILE_AFTER_SECONDS,
+        help="seconds an order stays processing before its outcome counts as unknown",
+    )
+
+    settle = commands.add_parser(
+        "reconcile",
+        help="settle orders left processing from the gateway's answer (by idempotency key)",
+    )
+    settle.add_argument(
+        "--older-than",
+        type=float,
+        default=RECONCILE_AFTER_SECONDS,
+        help="seconds an order stays processing before its outcome counts as unknown",
+    )
+    settle.add_argument("--dry-run", action="store_true", help="list, do not settle")
 
     move = commands.add_parser("redrive", help="move dead-lettered messages back to the queue")
     move.add_argument(
@@ -95,6 +124,11 @@ def sweeper(settings: Settings, config: SweepConfig) -> Sweeper:
     )
 
 
+def reconciler(settings: Settings, config: ReconcileConfig) -> Reconciler:
+    orders = DynamoDbUndecidedOrders(aws.client("dynamodb", settings), settings.orders_table)
+    return Reconciler(orders, bootstrap.payment_deps(settings), config)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     config = ProcessorConfig.from_settings(
         settings,
@@ -117,7 +151,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         deps = replace(deps, gateway=tracing.TracedGateway(deps.gateway))
     worker = Worker(queue, deps, config)
     signals.install(worker.stop)
-    periodic = _periodic_sweeper(settings, args.sweep_every, args.sweep_after)
+    periodic = _periodic_sweeper(settings, args)
     if periodic is not None:
         periodic.start()
     try:
@@ -127,16 +161,32 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             periodic.stop()
 
 
-def _periodic_sweeper(settings: Settings, every: float, after: float) -> PeriodicSweeper | None:
-    """The sweep inside `run`; None when off, or when it cannot be wired (logged: the worker
-    still runs, it is only the lost-message safety net that is missing)."""
-    if every <= 0:
+def _periodic_sweeper(settings: Settings, args: argparse.Namespace) -> PeriodicSweeper | None:
+    """The sweep (and the reconciler) inside `run`; None when off, or when it cannot be wired
+    (logged: the worker still runs, it is only the safety net that is missing)."""
+    if args.sweep_every <= 0:
         return None
     try:
-        return PeriodicSweeper(sweeper(settings, SweepConfig(older_than=after)), every)
+        reconcile = None
+        if args.reconcile_every > 0:
+            config = ReconcileConfig(older_than=args.reconcile_after)
+            reconcile = reconciler(settings, config).reconcile
+        return PeriodicSweeper(
+            sweeper(settings, SweepConfig(older_than=args.sweep_after)),
+            args.sweep_every,
+            reconcile=reconcile,
+            reconcile_every=max(args.reconcile_every, args.sweep_every),
+        )
     except Exception as exc:
         log.warning("sweeping disabled: %s", exc)
         return None
+
+
+def reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    config = ReconcileConfig(older_than=args.older_than, dry_run=args.dry_run)
+    result = reconciler(settings, config).reconcile()
+    print_result(result, args.dry_run, print)
+    return 1 if result.unresolved else 0
 
 
 def sweep(args: argparse.Namespace, settings: Settings) -> int:
@@ -182,5 +232,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings.from_env()
     logs.configure(settings.log_level)
-    commands = {"run": run, "redrive": move, "sweep": sweep}
+    commands = {"run": run, "redrive": move, "sweep": sweep, "reconcile": reconcile}
     return commands[args.command](args, settings)

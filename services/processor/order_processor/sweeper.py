@@ -213,14 +213,30 @@ class Sweeper:
             del self._recent[order_id]
 
 
-class PeriodicSweeper:
-    """Runs `sweeper.sweep()` every `interval` seconds on a daemon thread until `stop()`."""
+class Report(Protocol):
+    def summary(self) -> dict[str, object]: ...
 
-    def __init__(self, sweeper: Sweeper, interval: float):
-        if interval <= 0:
-            raise ValueError("the sweep interval must be positive")
+
+class PeriodicSweeper:
+    """Runs `sweeper.sweep()` every `interval` seconds on a daemon thread until `stop()`, and
+    `reconcile()` (the payment reconciler, when given) every `reconcile_every` seconds."""
+
+    def __init__(
+        self,
+        sweeper: Sweeper,
+        interval: float,
+        reconcile: Callable[[], Report] | None = None,
+        reconcile_every: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        if interval <= 0 or reconcile_every <= 0:
+            raise ValueError("the sweep and reconcile intervals must be positive")
         self.sweeper = sweeper
         self.interval = interval
+        self.reconcile = reconcile
+        self.reconcile_every = reconcile_every
+        self._monotonic = monotonic
+        self._reconciled_at = monotonic()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sweeper", daemon=True)
 
@@ -234,10 +250,25 @@ class PeriodicSweeper:
 
     def _run(self) -> None:
         while not self._stopping.wait(self.interval):
-            try:
-                result = self.sweeper.sweep()
-            except Exception:
-                log.exception("sweep failed")
-                continue
+            self.tick()
+
+    def tick(self) -> None:
+        try:
+            result = self.sweeper.sweep()
+        except Exception:
+            log.exception("sweep failed")
+        else:
             if result.count or result.failed or result.waiting or result.unreachable:
                 log.info("sweep", extra=result.summary())
+        if self.reconcile is None:
+            return
+        if self._monotonic() - self._reconciled_at < self.reconcile_every:
+            return
+        self._reconciled_at = self._monotonic()
+        try:
+            summary = self.reconcile().summary()
+        except Exception:
+            log.exception("reconcile failed")
+            return
+        if any(summary.values()):
+            log.info("reconcile", extra=summary)

@@ -114,16 +114,36 @@ class InMemoryOrderStore:
     def transition(
         self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
     ) -> bool:
+        return self.move(order_id, allowed_from, to, **fields) is not None
+
+    def move(
+        self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
+    ) -> Order | None:
         check_transition(allowed_from, to)
         check_transition_fields(fields)
         with self._lock:
             order = self._orders.get(order_id)
             if order is None or order.status not in allowed_from:
-                return False
+                return None
             self._orders[order_id] = replace(
                 order, status=OrderStatus(to), updated_at=utc_now(), **fields
             )
-            return True
+            return copy.deepcopy(self._orders[order_id])
+
+    def fail_and_release(
+        self,
+        order_id: str,
+        allowed_from: set[OrderStatus],
+        order: Order | None = None,
+        **fields: Any,
+    ) -> bool:
+        with self._lock:
+            current = self._orders.get(order_id)
+            if current is None or current.stock_released:
+                return False
+            if self.move(order_id, allowed_from, OrderStatus.FAILED, **fields) is None:
+                return False
+            return self.release_stock(order_id)
 
     def release_stock(self, order_id: str) -> bool:
         with self._lock:
@@ -163,17 +183,40 @@ class InMemoryEventPublisher:
 
 
 class InMemoryPaymentLedger:
-    def __init__(self) -> None:
+    """Charges and idempotency keys; a keyed record is atomic like the real ledger's."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._entries: list[LedgerEntry] = []
+        self._keys: dict[str, tuple[LedgerEntry, float]] = {}
+        #: Fault injection: every record and key lookup raises this; a record before writing,
+        #: or after it when `fail_after_write` (a write whose answer was lost).
+        self.fail_with: Exception | None = None
+        self.fail_after_write = False
 
-    def first_charge(self, order_id: str) -> LedgerEntry | None:
-        charges = self.charges(order_id)
-        return charges[0] if charges else None
-
-    def record(self, entry: LedgerEntry) -> None:
+    def record(self, entry: LedgerEntry, key_expires_at: float | None = None) -> LedgerEntry:
         with self._lock:
+            key = entry.idempotency_key
+            if key is not None:
+                first = self._keys.get(key)
+                if first is not None and first[1] >= self._clock():
+                    return first[0]
+            if self.fail_with is not None and not self.fail_after_write:
+                raise self.fail_with
+            if key is not None:
+                self._keys[key] = (entry, key_expires_at or 0.0)
             self._entries.append(entry)
+            if self.fail_with is not None:
+                raise self.fail_with
+            return entry
+
+    def by_key(self, idempotency_key: str, now: float) -> LedgerEntry | None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        with self._lock:
+            found = self._keys.get(idempotency_key)
+        return found[0] if found is not None and found[1] >= now else None
 
     def charges(self, order_id: str) -> list[LedgerEntry]:
         with self._lock:

@@ -66,6 +66,15 @@ def place_sync() -> Response:
             customer_id, lines, deps.orders, deps.products, deps.payment
         )
         order = dump_order(result.order)
+        if result.pending:
+            payload = {
+                **order,
+                "message": "payment pending: its outcome is being confirmed with the gateway",
+                "order_id": result.order.order_id,
+                "status": "processing",
+                "status_url": f"/orders/{result.order.order_id}",
+            }
+            return idempotency.Answer(202, payload)
         if result.approved:
             payload = {
                 **order,

@@ -23,6 +23,24 @@ def value(python_value: Any) -> dict[str, Any]:
     return _serializer.serialize(python_value)
 
 
+def field_updates(
+    fields: dict[str, Any],
+) -> tuple[dict[str, str], dict[str, Any], list[str], list[str]]:
+    """UpdateItem parts for `fields`: (names, values, SET clauses, REMOVE paths); None removes."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    sets: list[str] = []
+    removes: list[str] = []
+    for index, (name, field_value) in enumerate(sorted(fields.items())):
+        names[f"#f{index}"] = name
+        if field_value is None:
+            removes.append(f"#f{index}")
+        else:
+            values[f":f{index}"] = value(field_value)
+            sets.append(f"#f{index} = :f{index}")
+    return names, values, sets, removes
+
+
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(raw) for key, raw in item.items()}
 
@@ -79,12 +97,15 @@ def item_to_order(item: dict[str, Any]) -> Order:
 
 
 def product_to_item(product: Product) -> dict[str, Any]:
+    """A new product's item; `initial_stock` records the units it starts with (the audit's
+    baseline: initial = stock + units held by orders that did not fail)."""
     return serialize(
         {
             "product_id": product.product_id,
             "name": product.name,
             "price": product.price,
             "stock": product.stock,
+            "initial_stock": product.stock,
             "category": product.category,
             "description": product.description,
         }

@@ -1,12 +1,34 @@
-"""The simulated gateway's charge ledger: one item per charge (hash order_id, range charge_id)."""
+"""The simulated gateway's ledger (`{env}-payments`, hash order_id, range charge_id).
+
+- a charge: (order_id, `ch_...`), one item per charge, so an order's charges are one Query;
+- an idempotency key: (`key#<key>`, `key`), naming the charge it was first used for, with
+  `expires_at` (epoch seconds, the table's TTL attribute). It lives in a partition of its own,
+  so a per-order Query never returns it, and its range key does not start with `ch_`.
+
+A keyed charge is one TransactWriteItems: put the key (only if absent or expired) and the charge.
+A cancelled key put means the key was used: its first charge is returned, nothing is written.
+"""
 
 from __future__ import annotations
 
+import random
+import time
 from decimal import Decimal
 from typing import Any
 
-from flashsale.adapters.dynamodb.codec import deserialize, serialize, value
+from botocore.exceptions import ClientError
+
+from flashsale.adapters.dynamodb.codec import deserialize, error_code, serialize, value
 from flashsale.ports import LedgerEntry
+
+KEY_PARTITION_PREFIX = "key#"
+KEY_SORT = "key"
+#: Two writers of one key at the same instant: the loser's retry finds the winner's key.
+CONFLICT_RETRIES = 5
+
+
+def key_partition(idempotency_key: str) -> str:
+    return f"{KEY_PARTITION_PREFIX}{idempotency_key}"
 
 
 class DynamoDbPaymentLedger:
@@ -14,25 +36,57 @@ class DynamoDbPaymentLedger:
         self._client = client
         self.table = table
 
-    def first_charge(self, order_id: str) -> LedgerEntry | None:
-        charges = self.charges(order_id)
-        return charges[0] if charges else None
+    def record(self, entry: LedgerEntry, key_expires_at: float | None = None) -> LedgerEntry:
+        charge = {
+            "TableName": self.table,
+            "Item": _charge_item(entry),
+            "ConditionExpression": "attribute_not_exists(charge_id)",
+        }
+        if entry.idempotency_key is None:
+            self._client.put_item(**charge)
+            return entry
+        key_put = {
+            "Put": {
+                "TableName": self.table,
+                "Item": _key_item(entry, key_expires_at),
+                "ConditionExpression": "attribute_not_exists(order_id) OR expires_at < :now",
+                "ExpressionAttributeValues": {":now": value(Decimal(str(time.time())))},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                self._client.transact_write_items(TransactItems=[key_put, {"Put": charge}])
+                return entry
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    first = reasons[0].get("Item")
+                    if first:
+                        return _key_entry(first)[0]
+                    found = self._key_record(entry.idempotency_key)
+                    if found is not None:  # else it expired meanwhile: write again
+                        return found[0]
+                elif attempt == CONFLICT_RETRIES:
+                    raise
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        raise RuntimeError(f"idempotency key {entry.idempotency_key!r} kept conflicting")
 
-    def record(self, entry: LedgerEntry) -> None:
-        self._client.put_item(
+    def by_key(self, idempotency_key: str, now: float) -> LedgerEntry | None:
+        found = self._key_record(idempotency_key)
+        if found is None or found[1] < now:
+            return None
+        return found[0]
+
+    def _key_record(self, idempotency_key: str) -> tuple[LedgerEntry, float] | None:
+        item = self._client.get_item(
             TableName=self.table,
-            Item=serialize(
-                {
-                    "order_id": entry.order_id,
-                    "charge_id": entry.charge_id,
-                    "status": entry.status,
-                    "amount": entry.amount,
-                    "customer_id": entry.customer_id,
-                    "created_at": entry.created_at,
-                }
-            ),
-            ConditionExpression="attribute_not_exists(charge_id)",
-        )
+            Key={"order_id": value(key_partition(idempotency_key)), "charge_id": value(KEY_SORT)},
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else _key_entry(item)
 
     def charges(self, order_id: str) -> list[LedgerEntry]:
         entries: list[LedgerEntry] = []
@@ -44,19 +98,67 @@ class DynamoDbPaymentLedger:
         }
         while True:
             response = self._client.query(**kwargs)
-            for item in response.get("Items", []):
-                data = deserialize(item)
-                entries.append(
-                    LedgerEntry(
-                        order_id=data["order_id"],
-                        charge_id=data["charge_id"],
-                        status=data["status"],
-                        amount=Decimal(data["amount"]),
-                        customer_id=int(data["customer_id"]),
-                        created_at=data["created_at"],
-                    )
-                )
+            entries += [charge_entry(item) for item in response.get("Items", [])]
             if "LastEvaluatedKey" not in response:
                 break
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return sorted(entries, key=lambda e: (e.created_at, e.charge_id))
+
+
+def _charge_item(entry: LedgerEntry) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "order_id": entry.order_id,
+        "charge_id": entry.charge_id,
+        "status": entry.status,
+        "amount": entry.amount,
+        "customer_id": entry.customer_id,
+        "created_at": entry.created_at,
+    }
+    if entry.idempotency_key is not None:
+        fields["idempotency_key"] = entry.idempotency_key
+    return serialize(fields)
+
+
+def charge_entry(item: dict[str, Any]) -> LedgerEntry:
+    """A charge item as a LedgerEntry (audits reading the table use it too)."""
+    data = deserialize(item)
+    return LedgerEntry(
+        order_id=data["order_id"],
+        charge_id=data["charge_id"],
+        status=data["status"],
+        amount=Decimal(data["amount"]),
+        customer_id=int(data["customer_id"]),
+        created_at=data["created_at"],
+        idempotency_key=data.get("idempotency_key"),
+    )
+
+
+def _key_item(entry: LedgerEntry, expires_at: float | None) -> dict[str, Any]:
+    return serialize(
+        {
+            "order_id": key_partition(entry.idempotency_key or ""),
+            "charge_id": KEY_SORT,
+            "charge": entry.charge_id,
+            "for_order": entry.order_id,
+            "status": entry.status,
+            "amount": entry.amount,
+            "customer_id": entry.customer_id,
+            "created_at": entry.created_at,
+            "expires_at": Decimal(str(round(time.time() if expires_at is None else expires_at, 3))),
+        }
+    )
+
+
+def _key_entry(item: dict[str, Any]) -> tuple[LedgerEntry, float]:
+    """The charge a key record names, and when the key expires."""
+    data = deserialize(item)
+    entry = LedgerEntry(
+        order_id=data["for_order"],
+        charge_id=data["charge"],
+        status=data["status"],
+        amount=Decimal(data["amount"]),
+        customer_id=int(data["customer_id"]),
+        created_at=data["created_at"],
+        idempotency_key=data["order_id"].removeprefix(KEY_PARTITION_PREFIX),
+    )
+    return entry, float(data["expires_at"])

@@ -2,6 +2,8 @@
 
 `place` is one TransactWriteItems: a conditional stock decrement per product plus the order put
 (attribute_not_exists), so concurrent buyers can never oversell and nothing is half-written.
+Status changes that need no answer (`transition`, `fail_and_release`) go through a group commit:
+concurrent ones of different orders share a transaction, each keeping its own condition.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from botocore.exceptions import ClientError
 
 from flashsale.adapters.dynamodb.codec import (
     error_code,
+    field_updates,
     item_to_order,
     order_to_item,
     value,
 )
+from flashsale.adapters.dynamodb.group_commit import GroupCommit
 from flashsale.domain.model import (
     Order,
     OrderStatus,
@@ -51,6 +55,8 @@ class DynamoDbOrderStore:
         self.products_table = products_table
         self.conflict_retries = conflict_retries
         self._sleep = sleep
+        #: status changes that need no answer share transactions with concurrent ones
+        self._commit = GroupCommit(client, sleep)
 
     def place(self, order: Order) -> None:
         wanted = sorted(order.quantities().items())
@@ -106,41 +112,45 @@ class DynamoDbOrderStore:
     def transition(
         self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
     ) -> bool:
-        check_transition(allowed_from, to)
-        check_transition_fields(fields)
-        names = {"#status": "status", "#updated_at": "updated_at"}
-        values: dict[str, Any] = {":to": value(str(OrderStatus(to))), ":now": value(utc_now())}
-        sets = ["#status = :to", "#updated_at = :now"]
-        removes = []
-        for index, (name, field_value) in enumerate(sorted(fields.items())):
-            names[f"#f{index}"] = name
-            if field_value is None:
-                removes.append(f"#f{index}")
-            else:
-                values[f":f{index}"] = value(field_value)
-                sets.append(f"#f{index} = :f{index}")
-        sources = sorted(str(OrderStatus(s)) for s in allowed_from)
-        for index, status in enumerate(sources):
-            values[f":s{index}"] = value(status)
-        expression = "SET " + ", ".join(sets)
-        if removes:
-            expression += " REMOVE " + ", ".join(removes)
+        update = _transition_update(self.orders_table, order_id, allowed_from, to, fields)
+        return self._commit.submit([{"Update": update}])
+
+    def move(
+        self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
+    ) -> Order | None:
+        """`transition`, answering with the order as written (the same single UpdateItem)."""
         try:
-            self._client.update_item(
-                TableName=self.orders_table,
-                Key={"order_id": value(order_id)},
-                UpdateExpression=expression,
-                ConditionExpression="#status IN ({})".format(
-                    ", ".join(f":s{i}" for i in range(len(sources)))
-                ),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+            response = self._client.update_item(
+                **_transition_update(self.orders_table, order_id, allowed_from, to, fields),
+                ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
-                return False
+                return None
             raise
-        return True
+        return item_to_order(response["Attributes"])
+
+    def fail_and_release(
+        self,
+        order_id: str,
+        allowed_from: set[OrderStatus],
+        order: Order | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Move the order to `failed` and give its stock back in one transaction (`order`, when
+        the caller holds it, saves reading its items); False when the move is not allowed."""
+        order = order or self.get(order_id)
+        if order is None:
+            return False
+        update = _transition_update(
+            self.orders_table,
+            order_id,
+            allowed_from,
+            OrderStatus.FAILED,
+            fields,
+            release=True,
+        )
+        return self._commit.submit([{"Update": update}, *self._restock(order)])
 
     def release_stock(self, order_id: str) -> bool:
         order = self.get(order_id)
@@ -152,8 +162,7 @@ class DynamoDbOrderStore:
                     "TableName": self.orders_table,
                     "Key": {"order_id": value(order_id)},
                     "UpdateExpression": "SET stock_released = :yes, updated_at = :now",
-                    "ConditionExpression": "attribute_exists(order_id) AND "
-                    "(attribute_not_exists(stock_released) OR stock_released = :no)",
+                    "ConditionExpression": f"attribute_exists(order_id) AND {_NOT_RELEASED}",
                     "ExpressionAttributeValues": {
                         ":yes": value(True),
                         ":no": value(False),
@@ -162,7 +171,10 @@ class DynamoDbOrderStore:
                 }
             }
         ]
-        actions += [
+        return self._transact(actions + self._restock(order)) is None
+
+    def _restock(self, order: Order) -> list[dict[str, Any]]:
+        return [
             {
                 "Update": {
                     "TableName": self.products_table,
@@ -173,7 +185,6 @@ class DynamoDbOrderStore:
             }
             for pid, quantity in sorted(order.quantities().items())
         ]
-        return self._transact(actions) is None
 
     def _product_stock(self, product_id: int) -> int | None:
         response = self._client.get_item(
@@ -211,3 +222,43 @@ class DynamoDbOrderStore:
             if attempt < self.conflict_retries:
                 self._sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
         raise StoreBusy("transaction kept conflicting with concurrent writes")
+
+
+_NOT_RELEASED = "(attribute_not_exists(stock_released) OR stock_released = :no)"
+
+
+def _transition_update(
+    table: str,
+    order_id: str,
+    allowed_from: set[OrderStatus],
+    to: OrderStatus,
+    fields: dict[str, Any],
+    release: bool = False,
+) -> dict[str, Any]:
+    """The conditional UpdateItem of a status change (also a transaction's Update action);
+    `release` also marks the stock given back, only if it was not already."""
+    check_transition(allowed_from, to)
+    check_transition_fields(fields)
+    names, values, sets, removes = field_updates(fields)
+    names.update({"#status": "status", "#updated_at": "updated_at"})
+    values.update({":to": value(str(OrderStatus(to))), ":now": value(utc_now())})
+    sets = ["#status = :to", "#updated_at = :now", *sets]
+    sources = sorted(str(OrderStatus(s)) for s in allowed_from)
+    for index, status in enumerate(sources):
+        values[f":s{index}"] = value(status)
+    condition = "#status IN ({})".format(", ".join(f":s{i}" for i in range(len(sources))))
+    if release:
+        sets.append("stock_released = :yes")
+        values.update({":yes": value(True), ":no": value(False)})
+        condition += f" AND {_NOT_RELEASED}"
+    expression = "SET " + ", ".join(sets)
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return {
+        "TableName": table,
+        "Key": {"order_id": value(order_id)},
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }

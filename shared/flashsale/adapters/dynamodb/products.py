@@ -13,13 +13,17 @@ from botocore.exceptions import ClientError
 
 from flashsale.adapters.dynamodb.codec import (
     error_code,
+    field_updates,
     item_to_product,
     product_to_item,
     value,
 )
 from flashsale.domain.model import Product
+from flashsale.ports import StoreBusy
 
 UPDATABLE_FIELDS = frozenset({"name", "price", "stock", "category", "description"})
+#: A stock update retries while concurrent orders keep moving the stock it read.
+STOCK_UPDATE_ATTEMPTS = 20
 BATCH_GET_SIZE = 100
 BATCH_WRITE_SIZE = 25
 
@@ -82,46 +86,58 @@ class DynamoDbProductStore:
         self.invalidate()
 
     def update(self, product_id: int, **fields: Any) -> Product | None:
+        """Update some fields. Setting `stock` moves the recorded `initial_stock` by the same
+        amount (read, then a write conditional on the stock read: retried while orders move it),
+        so the audit's baseline follows restocks."""
         unknown = set(fields) - UPDATABLE_FIELDS
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         if not fields:
             return self.get(product_id)
-        names, values, sets, removes = {}, {}, [], []
-        for index, (name, field_value) in enumerate(sorted(fields.items())):
-            names[f"#f{index}"] = name
-            if field_value is None:
-                removes.append(f"#f{index}")
-            else:
-                values[f":f{index}"] = value(field_value)
-                sets.append(f"#f{index} = :f{index}")
-        expression = " ".join(
-            part
-            for part in (
-                "SET " + ", ".join(sets) if sets else "",
-                "REMOVE " + ", ".join(removes) if removes else "",
-            )
-            if part
-        )
-        kwargs: dict[str, Any] = {}
-        if values:
-            kwargs["ExpressionAttributeValues"] = values
-        try:
-            response = self._client.update_item(
-                TableName=self.table,
-                Key={"product_id": value(product_id)},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(product_id)",
-                ExpressionAttributeNames=names,
-                ReturnValues="ALL_NEW",
-                **kwargs,
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return None
-            raise
-        self.invalidate()
-        return item_to_product(response["Attributes"])
+        for _ in range(STOCK_UPDATE_ATTEMPTS):
+            names, values, sets, removes = field_updates(fields)
+            condition = "attribute_exists(product_id)"
+            if fields.get("stock") is not None:
+                current = self._stock_and_initial(product_id)
+                if current is None:
+                    return None
+                stock, initial = current
+                values[":old"] = value(stock)
+                condition += " AND stock = :old"
+                if initial is not None:
+                    values[":delta"] = value(fields["stock"] - stock)
+                    sets.append("initial_stock = initial_stock + :delta")
+            try:
+                response = self._client.update_item(
+                    TableName=self.table,
+                    Key={"product_id": value(product_id)},
+                    UpdateExpression=_update_expression(sets, removes),
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ReturnValues="ALL_NEW",
+                    **({"ExpressionAttributeValues": values} if values else {}),
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                if ":old" not in values:
+                    return None  # no such product
+                continue  # the stock moved between the read and the write
+            self.invalidate()
+            return item_to_product(response["Attributes"])
+        raise StoreBusy(f"product {product_id}: stock kept changing during the update")
+
+    def _stock_and_initial(self, product_id: int) -> tuple[int, int | None] | None:
+        item = self._client.get_item(
+            TableName=self.table,
+            Key={"product_id": value(product_id)},
+            ProjectionExpression="stock, initial_stock",
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        initial = item.get("initial_stock", {}).get("N")
+        return int(item.get("stock", {}).get("N", 0)), int(initial) if initial else None
 
     def seed(self, products: Iterable[Product]) -> int:
         items = [product_to_item(p) for p in products]
@@ -188,3 +204,12 @@ class DynamoDbProductStore:
             if read_at >= self._invalidated_at:  # a write during the scan makes it stale
                 self._snapshot, self._snapshot_at = products, read_at
         return products
+
+
+def _update_expression(sets: list[str], removes: list[str]) -> str:
+    parts = []
+    if sets:
+        parts.append("SET " + ", ".join(sets))
+    if removes:
+        parts.append("REMOVE " + ", ".join(removes))
+    return " ".join(parts)

@@ -28,7 +28,7 @@ def table_definitions(settings: Settings) -> list[dict[str, Any]]:
 
 
 def create_tables(client: Any, settings: Settings) -> list[str]:
-    """Create the tables that do not exist yet (and the idempotency TTL); returns those created."""
+    """Create the tables that do not exist yet (and their TTL); returns those created."""
     existing = set()
     for page in client.get_paginator("list_tables").paginate():
         existing.update(page.get("TableNames", []))
@@ -41,9 +41,15 @@ def create_tables(client: Any, settings: Settings) -> list[str]:
             TableName=definition["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
         )
         created.append(definition["TableName"])
-    if settings.idempotency_table in created:
-        client.update_time_to_live(
-            TableName=settings.idempotency_table,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
-        )
+    for table, attribute in ttl_attributes(settings).items():
+        if table in created:
+            client.update_time_to_live(
+                TableName=table,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+            )
     return created
+
+
+def ttl_attributes(settings: Settings) -> dict[str, str]:
+    """Table -> its TTL attribute: idempotency records, and the gateway's idempotency keys."""
+    return {settings.idempotency_table: "expiration", settings.payments_table: "expires_at"}

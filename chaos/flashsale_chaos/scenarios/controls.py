@@ -1,0 +1,70 @@
+"""Negative controls: faults the audit must catch. Each is expected to FAIL its audit; an audit
+never seen failing proves nothing. Not part of the default run (they leave real violations in
+the stack's ledger, which `make audit` then reports): `make chaos SCENARIOS=no-idempotency-key`.
+"""
+
+from __future__ import annotations
+
+from flashsale.events import encode
+from flashsale_chaos.load import OrderSpec, new_products
+from flashsale_chaos.model import Check, Outcome
+from flashsale_chaos.scenarios.common import (
+    Context,
+    Scenario,
+    accepted_ids,
+    event_of,
+    publish,
+    restart_processor,
+    restore_processor,
+    send_to_queue,
+    since_now,
+)
+from flashsale_chaos.stack import say
+
+MONEY_CHECK = "charges match order status"
+
+
+def no_idempotency_key(ctx: Context) -> Outcome:
+    """The processor charges without an idempotency key (PAYMENT_IDEMPOTENCY_KEYS=false, refused
+    outside local) while every ECS order's message is delivered three times at once: copies that
+    reach the gateway together really charge again. The audit must FAIL and name them."""
+    name = "no-idempotency-key"
+    since = since_now()
+    products = new_products(ctx.stack, name, [1_000])
+    pid = next(iter(products))
+    env = ctx.stack.settings.env_name
+    # a payment slower than the copies' arrival, so they overlap at the gateway
+    restart_processor(ctx, PAYMENT_IDEMPOTENCY_KEYS="false", PAYMENT_LATENCY_SECONDS="2")
+    try:
+        answers = ctx.api.place_many([OrderSpec("ecs", pid)] * max(4, ctx.orders // 6))
+        for answer in answers:
+            if answer.accepted:
+                event = event_of(ctx.api.order(answer.order_id))
+                publish(ctx, event)
+                send_to_queue(ctx, f"{env}-order-queue", encode(event)[0], "ecs")
+        outcome = ctx.auditor.audit(
+            name, accepted_ids(answers), products, since, ctx.settle_timeout
+        )
+    finally:
+        restore_processor(ctx)
+    money = next((c for c in outcome.checks if c.name == MONEY_CHECK), None)
+    caught = money is not None and not money.ok and "double charge" in money.detail
+    say(f"{name}: the audit {'caught' if caught else 'MISSED'} the double charges")
+    outcome.checks.append(
+        Check(
+            "negative control: the audit names the double charges (this row must FAIL)",
+            not caught,
+            money.detail if money else "no money check ran",
+        )
+    )
+    return outcome
+
+
+CONTROLS = [
+    Scenario(
+        "no-idempotency-key",
+        "negative control: consumers charge without a key; the audit must FAIL",
+        no_idempotency_key,
+        1.5,
+    ),
+]

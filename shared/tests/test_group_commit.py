@@ -1,0 +1,109 @@
+"""Group commit against moto: concurrent units share transactions, a refused unit decides only
+itself, and no transaction touches one item twice."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from flashsale.adapters.dynamodb.group_commit import GroupCommit
+
+from .moto_support import SETTINGS, dynamodb_with_tables, moto_aws
+
+TABLE = SETTINGS.products_table
+
+
+def put(ddb, pid: int, stock: int) -> None:
+    item = {"product_id": {"N": str(pid)}, "stock": {"N": str(stock)}}
+    ddb.put_item(TableName=TABLE, Item=item)
+
+
+def take(pid: int, quantity: int) -> dict:
+    return {
+        "Update": {
+            "TableName": TABLE,
+            "Key": {"product_id": {"N": str(pid)}},
+            "UpdateExpression": "SET stock = stock - :q",
+            "ConditionExpression": "stock >= :q",
+            "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+        }
+    }
+
+
+class SlowFirst:
+    """Holds the first transaction until `others` units are queued behind it."""
+
+    def __init__(self, inner, commit: list[GroupCommit], others: int):
+        self.inner, self.commit, self.others = inner, commit, others
+        self.sizes: list[int] = []
+
+    def transact_write_items(self, TransactItems):
+        if not self.sizes:
+            for _ in range(200):
+                if len(self.commit[0]._queue) >= self.others:
+                    break
+                threading.Event().wait(0.01)
+        self.sizes.append(len(TransactItems))
+        return self.inner.transact_write_items(TransactItems=TransactItems)
+
+
+@pytest.fixture
+def ddb():
+    with moto_aws():
+        yield dynamodb_with_tables()
+
+
+def stock(ddb, pid: int) -> int:
+    item = ddb.get_item(TableName=TABLE, Key={"product_id": {"N": str(pid)}})["Item"]
+    return int(item["stock"]["N"])
+
+
+def test_a_lone_unit_goes_out_at_once_and_a_failed_condition_is_false(ddb):
+    put(ddb, 1, 5)
+    commit = GroupCommit(ddb)
+    assert commit.submit([take(1, 3)])
+    assert not commit.submit([take(1, 3)])
+    assert stock(ddb, 1) == 2 and commit.transactions == 2
+
+
+def test_concurrent_units_share_transactions_and_a_refusal_decides_only_itself(ddb):
+    for pid in range(1, 7):
+        put(ddb, pid, 1)
+    holder: list[GroupCommit] = []
+    client = SlowFirst(ddb, holder, others=5)
+    commit = GroupCommit(client)
+    holder.append(commit)
+    results: dict[int, bool] = {}
+    wants = {1: 1, 2: 1, 3: 5, 4: 1, 5: 1, 6: 1}  # product 3 has 1 unit: refused
+    threads = [
+        threading.Thread(target=lambda p=p, q=q: results.update({p: commit.submit([take(p, q)])}))
+        for p, q in wants.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results == {1: True, 2: True, 3: False, 4: True, 5: True, 6: True}
+    assert [stock(ddb, p) for p in range(1, 7)] == [0, 0, 1, 0, 0, 0]
+    assert len(client.sizes) < len(wants)  # fewer transactions than units
+    assert max(client.sizes) == 5  # 5 queued behind the first: sent together, then split
+
+
+def test_two_units_on_one_item_never_share_a_transaction(ddb):
+    put(ddb, 1, 2)
+    holder: list[GroupCommit] = []
+    client = SlowFirst(ddb, holder, others=2)
+    commit = GroupCommit(client)
+    holder.append(commit)
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(commit.submit([take(1, 1)])))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(results) == [False, True, True] and stock(ddb, 1) == 0
+    assert max(client.sizes) == 1
