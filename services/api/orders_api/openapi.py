@@ -46,6 +46,13 @@ class OrderCompletedSchema(OrderSchema):
     message = fields.String(required=True)
 
 
+class PaymentPendingSchema(OrderSchema):
+    message = fields.String(required=True)
+    status_url = fields.String(
+        required=True, metadata={"description": "poll it: the order stays processing until then"}
+    )
+
+
 class PaymentDeclinedSchema(ErrorSchema):
     order_id = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": ["failed"]})
@@ -143,6 +150,11 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "requestBody": _json_body("OrderRequest"),
                 "responses": {
                     "200": _ok("paid: the order is completed", "OrderCompleted"),
+                    "202": _ok(
+                        "payment pending: the gateway's answer was lost; the order stays "
+                        "processing with its stock held until the outcome is confirmed",
+                        "PaymentPending",
+                    ),
                     **_BAD_BODY,
                     "402": _ok(
                         "payment declined: the order failed, stock released", "PaymentDeclined"
@@ -308,6 +320,7 @@ _SCHEMAS: dict[str, type[Schema]] = {
     "Order": OrderSchema,
     "OrderCompleted": OrderCompletedSchema,
     "OrderAccepted": OrderAcceptedSchema,
+    "PaymentPending": PaymentPendingSchema,
     "PaymentDeclined": PaymentDeclinedSchema,
     "Product": ProductSchema,
     "ProductUpdate": ProductUpdateSchema,

@@ -66,6 +66,10 @@ def test_an_unknown_payment_outcome_is_202_pending_and_keeps_the_stock(client, w
     body = response.get_json()
     assert body["status"] == "processing" and "pending" in body["message"]
     assert body["status_url"] == f"/orders/{body['order_id']}"
+    document = client.get("/openapi.json").get_json()
+    documented = document["paths"]["/orders/sync"]["post"]["responses"]["202"]
+    assert documented["content"]["application/json"]["schema"]["$ref"].endswith("PaymentPending")
+    assert set(document["components"]["schemas"]["PaymentPending"]["required"]) <= set(body)
     order = world.orders.get(body["order_id"])
     assert order.status is OrderStatus.PROCESSING and not order.stock_released
     assert world.stock(1) == 7
