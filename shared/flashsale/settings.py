@@ -98,6 +98,9 @@ class Settings:
     aws_max_pool_connections: int = 50
     publish_batching: bool = True
     publish_senders: int = 2
+    #: group commit of stock reservations (off: one write per order) and its batch limit
+    reservation_coalescing: bool = True
+    reservation_batch_limit: int = 50
     #: (suffix, url) pairs: "" is AWS_ENDPOINT_URL, "DYNAMODB" is AWS_ENDPOINT_URL_DYNAMODB, ...
     endpoint_urls: tuple[tuple[str, str], ...] = ()
 
@@ -169,6 +172,8 @@ class Settings:
             aws_max_pool_connections=_int(env, "AWS_MAX_POOL_CONNECTIONS", 50),
             publish_batching=_bool(env.get("PUBLISH_BATCHING"), True),
             publish_senders=_int(env, "PUBLISH_SENDERS", 2),
+            reservation_coalescing=_bool(env.get("RESERVATION_COALESCING"), True),
+            reservation_batch_limit=_int(env, "RESERVATION_BATCH_LIMIT", 50),
             endpoint_urls=endpoints,
         )
 

@@ -63,7 +63,7 @@ def place_sync() -> Response:
 
     def handle() -> idempotency.Answer:
         result = services.place_sync_order(
-            customer_id, lines, deps.orders, deps.products, deps.payment
+            customer_id, lines, deps.reserver, deps.orders, deps.products, deps.payment
         )
         order = dump_order(result.order)
         if result.approved:
@@ -95,7 +95,7 @@ def place_async() -> Response:
 
     def handle() -> idempotency.Answer:
         result = services.place_async_order(
-            customer_id, lines, route, deps.orders, deps.products, deps.publisher
+            customer_id, lines, route, deps.reserver, deps.orders, deps.products, deps.publisher
         )
         payload = {
             "message": "Order accepted for processing",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -17,6 +18,7 @@ from flashsale.adapters.dynamodb.codec import (
     product_to_item,
     value,
 )
+from flashsale.adapters.price_cache import PriceCache
 from flashsale.domain.model import Product
 
 UPDATABLE_FIELDS = frozenset({"name", "price", "stock", "category", "description"})
@@ -41,6 +43,7 @@ class DynamoDbProductStore:
         self._snapshot_at = 0.0
         self._invalidated_at = float("-inf")
         self._refreshing = False
+        self._prices = PriceCache(self.get_many)
 
     def get(self, product_id: int) -> Product | None:
         response = self._client.get_item(
@@ -68,6 +71,12 @@ class DynamoDbProductStore:
                     found[product.product_id] = product
                 request = response.get("UnprocessedKeys") or {}
         return found
+
+    def prices(self, product_ids: Iterable[int]) -> dict[int, Decimal]:
+        return self._prices.prices(product_ids)
+
+    def forget_prices(self, product_ids: Iterable[int]) -> None:
+        self._prices.forget(product_ids)
 
     def list(self, limit: int = 100, after: int | None = None) -> list[Product]:
         catalog = self._catalog()
@@ -143,6 +152,7 @@ class DynamoDbProductStore:
         return len(items)
 
     def invalidate(self) -> None:
+        self._prices.forget()
         with self._lock:
             self._snapshot = None
             self._invalidated_at = self._clock()
