@@ -34,7 +34,7 @@ class InMemoryProductStore:
     def __init__(self, products: Iterable[Product] = ()):
         self._lock = threading.RLock()
         self._products: dict[int, Product] = {}
-        self._prices = PriceCache(self.get_many)
+        self._prices = PriceCache(self.get_many, lambda: self.list(limit=len(self._products)))
         self.seed(products)
 
     def get(self, product_id: int) -> Product | None:

@@ -3,6 +3,8 @@
 Entries never expire on their own: every reservation is conditional on the cached price being
 the product's current one, so a stale entry costs one refused write (then `forget` and a re-read),
 never a wrongly priced order. Unknown products are not cached (a product may be created later).
+With `load_all`, the first miss loads every product's price at once (the catalog is small), so a
+sale over many products does not read the table once per product and process.
 """
 
 from __future__ import annotations
@@ -15,10 +17,17 @@ from flashsale.domain.model import Product
 
 
 class PriceCache:
-    def __init__(self, load: Callable[[Iterable[int]], dict[int, Product]]):
+    def __init__(
+        self,
+        load: Callable[[Iterable[int]], dict[int, Product]],
+        load_all: Callable[[], Iterable[Product]] | None = None,
+    ):
         self._load = load
+        self._load_all = load_all
         self._lock = threading.Lock()
+        self._loading_all = threading.Lock()  # one thread loads the catalog, the others wait
         self._prices: dict[int, Decimal] = {}
+        self._complete = False  # every product was loaded once (since the last forget-all)
         self._generation = 0
 
     def prices(self, product_ids: Iterable[int]) -> dict[int, Decimal]:
@@ -26,14 +35,32 @@ class PriceCache:
         with self._lock:
             found = {pid: self._prices[pid] for pid in wanted if pid in self._prices}
             generation = self._generation
+            complete = self._complete
         missing = wanted - found.keys()
+        if missing and self._load_all is not None and not complete:
+            with self._loading_all:
+                with self._lock:
+                    complete = self._complete
+                    cached = {pid: self._prices[pid] for pid in missing if pid in self._prices}
+                if complete:  # another thread loaded it meanwhile
+                    found.update(cached)
+                    missing -= cached.keys()
+                else:
+                    everything = {p.product_id: Decimal(p.price) for p in self._load_all()}
+                    found.update((pid, everything[pid]) for pid in missing if pid in everything)
+                    missing -= everything.keys()
+                    self._keep(everything, generation, complete=True)
         if missing:
             loaded = {pid: Decimal(p.price) for pid, p in self._load(missing).items()}
             found.update(loaded)
-            with self._lock:
-                if generation == self._generation:  # no forget() raced the read
-                    self._prices.update(loaded)
+            self._keep(loaded, generation)
         return found
+
+    def _keep(self, prices: dict[int, Decimal], generation: int, complete: bool = False) -> None:
+        with self._lock:
+            if generation == self._generation:  # no forget() raced the read
+                self._prices.update(prices)
+                self._complete = self._complete or complete
 
     def forget(self, product_ids: Iterable[int] | None = None) -> None:
         """Drop these products' prices (all of them with None)."""
@@ -41,6 +68,7 @@ class PriceCache:
             self._generation += 1
             if product_ids is None:
                 self._prices.clear()
+                self._complete = False
             else:
                 for pid in product_ids:
                     self._prices.pop(pid, None)

@@ -43,7 +43,7 @@ class DynamoDbProductStore:
         self._snapshot_at = 0.0
         self._invalidated_at = float("-inf")
         self._refreshing = False
-        self._prices = PriceCache(self.get_many)
+        self._prices = PriceCache(self.get_many, self._catalog)
 
     def get(self, product_id: int) -> Product | None:
         response = self._client.get_item(
@@ -88,7 +88,7 @@ class DynamoDbProductStore:
 
     def put(self, product: Product) -> None:
         self._client.put_item(TableName=self.table, Item=product_to_item(product))
-        self.invalidate()
+        self.invalidate([product.product_id])
 
     def update(self, product_id: int, **fields: Any) -> Product | None:
         unknown = set(fields) - UPDATABLE_FIELDS
@@ -129,7 +129,7 @@ class DynamoDbProductStore:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return None
             raise
-        self.invalidate()
+        self.invalidate([product_id])
         return item_to_product(response["Attributes"])
 
     def seed(self, products: Iterable[Product]) -> int:
@@ -151,8 +151,9 @@ class DynamoDbProductStore:
         self.invalidate()
         return len(items)
 
-    def invalidate(self) -> None:
-        self._prices.forget()
+    def invalidate(self, product_ids: Iterable[int] | None = None) -> None:
+        """Drop the catalog snapshot and the cached prices of these products (all: None)."""
+        self._prices.forget(product_ids)
         with self._lock:
             self._snapshot = None
             self._invalidated_at = self._clock()
