@@ -125,6 +125,9 @@ class ProductStore(Protocol):
     def forget_prices(self, product_ids: Iterable[int]) -> None:
         """Drop cached prices, so the next `prices` reads them (a write found them stale)."""
 
+    def warm_prices(self) -> None:
+        """Load every price into the cache now (at start: the first orders need not wait)."""
+
 
 class EventPublisher(Protocol):
     def publish(self, event: OrderPlaced) -> str:

@@ -85,3 +85,12 @@ def test_concurrent_first_misses_load_the_catalog_once():
     for thread in threads:
         thread.join(10)
     assert source.reads == ["all"]
+
+
+def test_warm_loads_every_price_once_so_orders_read_nothing():
+    source = Counting(InMemoryProductStore(catalog()))
+    cache = PriceCache(source.get_many, source.load_all)
+    cache.warm()
+    cache.warm()
+    assert cache.prices([1, 4]) == {1: Decimal(1), 4: Decimal(4)}
+    assert source.reads == ["all"]

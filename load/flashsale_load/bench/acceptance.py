@@ -253,6 +253,17 @@ def api_environ(stack: Stack) -> dict[str, str]:
     return {key: environ[key] for key in API_KEYS if key in environ}
 
 
+def warm_up(api_url: str, orders: int = 16) -> None:
+    """A few orders over fresh connections (so every worker gets some) before measuring: a
+    restarted API's workers load their price caches and clients first."""
+    body = {"customer_id": 1, "items": [{"product_id": 1, "quantity": 1}]}
+    for _ in range(orders):
+        try:
+            requests.post(f"{api_url}/orders/async", json=body, timeout=30)
+        except requests.RequestException:
+            pass
+
+
 @contextmanager
 def api_coalescing(stack: Stack, on: bool, api_url: str) -> Iterator[None]:
     """The API restarted with reservation coalescing on or off, then restarted as it was."""

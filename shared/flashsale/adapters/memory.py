@@ -89,6 +89,9 @@ class InMemoryProductStore:
     def forget_prices(self, product_ids: Iterable[int]) -> None:
         self._prices.forget(product_ids)
 
+    def warm_prices(self) -> None:
+        self._prices.warm()
+
     def change_price_elsewhere(self, product_id: int, price: Decimal) -> None:
         """Change a price the way another process would: this process's price cache is not
         told (tests of the stale-price path)."""

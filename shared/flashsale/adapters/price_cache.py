@@ -31,30 +31,33 @@ class PriceCache:
         self._generation = 0
 
     def prices(self, product_ids: Iterable[int]) -> dict[int, Decimal]:
-        wanted = set(product_ids)
-        with self._lock:
-            found = {pid: self._prices[pid] for pid in wanted if pid in self._prices}
-            generation = self._generation
-            complete = self._complete
-        missing = wanted - found.keys()
-        if missing and self._load_all is not None and not complete:
-            with self._loading_all:
-                with self._lock:
-                    complete = self._complete
-                    cached = {pid: self._prices[pid] for pid in missing if pid in self._prices}
-                if complete:  # another thread loaded it meanwhile
-                    found.update(cached)
-                    missing -= cached.keys()
-                else:
-                    everything = {p.product_id: Decimal(p.price) for p in self._load_all()}
-                    found.update((pid, everything[pid]) for pid in missing if pid in everything)
-                    missing -= everything.keys()
-                    self._keep(everything, generation, complete=True)
+        found, missing, generation = self._cached(set(product_ids))
+        if missing and self._load_all is not None and not self._complete:
+            self.warm()
+            more, missing, generation = self._cached(missing)
+            found.update(more)
         if missing:
             loaded = {pid: Decimal(p.price) for pid, p in self._load(missing).items()}
             found.update(loaded)
             self._keep(loaded, generation)
         return found
+
+    def warm(self) -> None:
+        """Load every price (with `load_all`) unless done: one thread loads, the others wait."""
+        if self._load_all is None:
+            return
+        with self._loading_all:
+            with self._lock:
+                if self._complete:
+                    return
+                generation = self._generation
+            everything = {p.product_id: Decimal(p.price) for p in self._load_all()}
+            self._keep(everything, generation, complete=True)
+
+    def _cached(self, wanted: set[int]) -> tuple[dict[int, Decimal], set[int], int]:
+        with self._lock:
+            found = {pid: self._prices[pid] for pid in wanted if pid in self._prices}
+            return found, wanted - found.keys(), self._generation
 
     def _keep(self, prices: dict[int, Decimal], generation: int, complete: bool = False) -> None:
         with self._lock:

@@ -78,6 +78,9 @@ class DynamoDbProductStore:
     def forget_prices(self, product_ids: Iterable[int]) -> None:
         self._prices.forget(product_ids)
 
+    def warm_prices(self) -> None:
+        self._prices.warm()
+
     def list(self, limit: int = 100, after: int | None = None) -> list[Product]:
         catalog = self._catalog()
         return [p for p in catalog if after is None or p.product_id > after][:limit]
