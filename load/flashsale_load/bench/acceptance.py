@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -258,10 +258,8 @@ def warm_up(api_url: str, orders: int = 16) -> None:
     restarted API's workers load their price caches and clients first."""
     body = {"customer_id": 1, "items": [{"product_id": 1, "quantity": 1}]}
     for _ in range(orders):
-        try:
+        with suppress(requests.RequestException):
             requests.post(f"{api_url}/orders/async", json=body, timeout=30)
-        except requests.RequestException:
-            pass
 
 
 @contextmanager
