@@ -315,3 +315,27 @@ def test_dynamodb_coalesced_sell_out_is_exact(ddb_store):
     assert products.get(1).stock == 0
     assert all(orders.get(oid) is not None for oid in accepted)
     assert gated.batches[:2] == [1, 11]
+
+
+def test_dynamodb_a_retried_request_whose_first_attempt_was_written_is_a_success(ddb_store):
+    store, orders, products = ddb_store
+
+    class LostAnswer:
+        """The first attempt is applied but its answer lost; the SDK sends it again."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def transact_write_items(self, **request):
+            self.inner.transact_write_items(**request)
+            return self.inner.transact_write_items(**request)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    store._client = LostAnswer(store._client)
+    batch = [order((1, 2)), order((1, 1))]
+    assert store.reserve(batch) is None
+    assert products.get(1).stock == 4
+    assert all(orders.get(o.order_id) == o for o in batch)
+    assert store.reserve([batch[0]]) is not None  # a new request for an existing order is not

@@ -77,8 +77,10 @@ class DynamoDbReservationStore:
         ]
         batch_id, batch_size = uuid.uuid4().hex, len(orders)
         actions += [self._put(order, batch_id, batch_size) for order in orders]
-        reasons = transact(self._client, actions, self.conflict_retries, self._sleep)
-        if reasons is None:
+        reasons = transact(
+            self._client, actions, self.conflict_retries, self._sleep, token=batch_id
+        )
+        if reasons is None or self._written_before(orders, reasons[len(wanted) :], batch_id):
             return None
         failing: dict[int, ProductState | None] = {}
         for (pid, _), reason in zip(wanted, reasons, strict=False):
@@ -124,8 +126,26 @@ class DynamoDbReservationStore:
                 "TableName": self.orders_table,
                 "Item": item,
                 "ConditionExpression": "attribute_not_exists(order_id)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
+
+    def _written_before(
+        self, orders: Sequence[Order], reasons: list[dict[str, Any]], batch_id: str
+    ) -> bool:
+        """This very request was applied by an earlier attempt whose answer was lost (a retry
+        after a timeout): its orders exist with this batch's id. All or none were written."""
+        for order, reason in zip(orders, reasons, strict=False):
+            if reason.get("Code") != CONDITION_FAILED:
+                continue
+            old = reason.get("Item") or self._client.get_item(
+                TableName=self.orders_table,
+                Key={"order_id": value(order.order_id)},
+                ProjectionExpression="reservation_batch",
+                ConsistentRead=True,
+            ).get("Item")
+            return bool(old) and old.get("reservation_batch", {}).get("S") == batch_id
+        return False
 
     def _state(self, product_id: int, old: dict[str, Any] | None) -> ProductState | None:
         """The product as the failed condition saw it; read when the item was not returned."""

@@ -22,15 +22,18 @@ def transact(
     actions: list[dict[str, Any]],
     retries: int = 8,
     sleep: Callable[[float], None] = time.sleep,
+    token: str | None = None,
 ) -> list[dict[str, Any]] | None:
     """Run the transaction; None on success, else the cancellation reasons (one per action).
 
     TransactionConflict (another transaction touching the same item) and throttling are retried
-    with jittered backoff; after `retries` attempts StoreBusy is raised.
+    with jittered backoff; after `retries` attempts StoreBusy is raised. `token` is DynamoDB's
+    ClientRequestToken: a request repeated with it (the SDK's own retries) is applied once.
     """
+    extra = {"ClientRequestToken": token} if token else {}
     for attempt in range(retries + 1):
         try:
-            client.transact_write_items(TransactItems=actions)
+            client.transact_write_items(TransactItems=actions, **extra)
             return None
         except ClientError as exc:
             code = error_code(exc)
