@@ -11,7 +11,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from flashsale.adapters.price_cache import PriceCache
+from flashsale.adapters.price_cache import CachedPrices, PriceCache
 from flashsale.domain.model import (
     Order,
     OrderStatus,
@@ -30,7 +30,7 @@ from flashsale.ports import (
 )
 
 
-class InMemoryProductStore:
+class InMemoryProductStore(CachedPrices):
     def __init__(self, products: Iterable[Product] = ()):
         self._lock = threading.RLock()
         self._products: dict[int, Product] = {}
@@ -82,15 +82,6 @@ class InMemoryProductStore:
             self.put(product)
             count += 1
         return count
-
-    def prices(self, product_ids: Iterable[int]) -> dict[int, Decimal]:
-        return self._prices.prices(product_ids)
-
-    def forget_prices(self, product_ids: Iterable[int]) -> None:
-        self._prices.forget(product_ids)
-
-    def warm_prices(self) -> None:
-        self._prices.warm()
 
     def change_price_elsewhere(self, product_id: int, price: Decimal) -> None:
         """Change a price the way another process would: this process's price cache is not

@@ -75,3 +75,18 @@ class PriceCache:
             else:
                 for pid in product_ids:
                     self._prices.pop(pid, None)
+
+
+class CachedPrices:
+    """The ProductStore price methods, over the PriceCache a store keeps in `_prices`."""
+
+    _prices: PriceCache
+
+    def prices(self, product_ids: Iterable[int]) -> dict[int, Decimal]:
+        return self._prices.prices(product_ids)
+
+    def forget_prices(self, product_ids: Iterable[int]) -> None:
+        self._prices.forget(product_ids)
+
+    def warm_prices(self) -> None:
+        self._prices.warm()

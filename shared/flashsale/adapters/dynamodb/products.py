@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,7 +17,7 @@ from flashsale.adapters.dynamodb.codec import (
     product_to_item,
     value,
 )
-from flashsale.adapters.price_cache import PriceCache
+from flashsale.adapters.price_cache import CachedPrices, PriceCache
 from flashsale.domain.model import Product
 
 UPDATABLE_FIELDS = frozenset({"name", "price", "stock", "category", "description"})
@@ -26,7 +25,7 @@ BATCH_GET_SIZE = 100
 BATCH_WRITE_SIZE = 25
 
 
-class DynamoDbProductStore:
+class DynamoDbProductStore(CachedPrices):
     def __init__(
         self,
         client: Any,
@@ -71,15 +70,6 @@ class DynamoDbProductStore:
                     found[product.product_id] = product
                 request = response.get("UnprocessedKeys") or {}
         return found
-
-    def prices(self, product_ids: Iterable[int]) -> dict[int, Decimal]:
-        return self._prices.prices(product_ids)
-
-    def forget_prices(self, product_ids: Iterable[int]) -> None:
-        self._prices.forget(product_ids)
-
-    def warm_prices(self) -> None:
-        self._prices.warm()
 
     def list(self, limit: int = 100, after: int | None = None) -> list[Product]:
         catalog = self._catalog()
