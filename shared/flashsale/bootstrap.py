@@ -18,6 +18,7 @@ from flashsale.adapters.sns import BatchingSnsPublisher, SnsEventPublisher
 from flashsale.gateway import SimulatedPaymentGateway
 from flashsale.ports import EventPublisher
 from flashsale.services.payments import PaymentDeps
+from flashsale.services.reservations import Reserver
 from flashsale.settings import Settings
 
 
@@ -37,6 +38,16 @@ def _per_process(factory):
 def order_store(settings: Settings) -> DynamoDbOrderStore:
     return DynamoDbOrderStore(
         aws.client("dynamodb", settings), settings.orders_table, settings.products_table
+    )
+
+
+@_per_process
+def reserver(settings: Settings) -> Reserver:
+    """Order placement with group commit (RESERVATION_COALESCING, RESERVATION_BATCH_LIMIT)."""
+    return Reserver(
+        order_store(settings).reservations,
+        batch_limit=settings.reservation_batch_limit,
+        coalesce=settings.reservation_coalescing,
     )
 
 
@@ -106,6 +117,7 @@ def reset() -> None:
     """Drop every cached adapter and client (tests)."""
     for factory in (
         order_store,
+        reserver,
         product_store,
         idempotency_store,
         payment_ledger,

@@ -5,12 +5,13 @@ Real adapters: flashsale.adapters.dynamodb and .sns; in-memory fakes: flashsale.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
 from flashsale.domain.model import Charge, Order, OrderStatus, Product
+from flashsale.domain.reservation import BatchRejection
 from flashsale.events import OrderPlaced
 
 
@@ -115,6 +116,23 @@ class OrderStore(Protocol):
         """Give the order's reserved stock back; True only the first time."""
 
 
+class ReservationStore(Protocol):
+    """One atomic write placing a batch of orders and reserving their stock together."""
+
+    max_actions: int
+    max_bytes: int
+
+    def reserve(self, orders: Sequence[Order]) -> BatchRejection | None:
+        """Write every order and take each product's total quantity, all or nothing.
+
+        Each product is conditional on enough stock and on the orders' unit price being its
+        current price (one price per product in a batch). None when written, else why not.
+        """
+
+    def size(self, order: Order) -> int:
+        """Bytes the order adds to a batch request (to respect `max_bytes`)."""
+
+
 class ProductStore(Protocol):
     def get(self, product_id: int) -> Product | None: ...
 
@@ -133,6 +151,15 @@ class ProductStore(Protocol):
 
     def seed(self, products: Iterable[Product]) -> int:
         """Write many products (overwriting); returns how many."""
+
+    def prices(self, product_ids: Iterable[int]) -> dict[int, Decimal]:
+        """Prices from a per-process cache (read on a miss); unknown products are left out."""
+
+    def forget_prices(self, product_ids: Iterable[int]) -> None:
+        """Drop cached prices, so the next `prices` reads them (a write found them stale)."""
+
+    def warm_prices(self) -> None:
+        """Load every price into the cache now (at start: the first orders need not wait)."""
 
 
 class EventPublisher(Protocol):

@@ -118,6 +118,9 @@ class Settings:
     publish_senders: int = 2
     #: how long the API's /ready reuses its last answer (the probe makes five AWS reads)
     ready_cache_seconds: float = 5.0
+    #: group commit of stock reservations (off: one write per order) and its batch limit
+    reservation_coalescing: bool = True
+    reservation_batch_limit: int = 50
     #: (suffix, url) pairs: "" is AWS_ENDPOINT_URL, "DYNAMODB" is AWS_ENDPOINT_URL_DYNAMODB, ...
     endpoint_urls: tuple[tuple[str, str], ...] = ()
 
@@ -193,6 +196,8 @@ class Settings:
             publish_batching=_bool(env.get("PUBLISH_BATCHING"), True),
             publish_senders=_int(env, "PUBLISH_SENDERS", 2),
             ready_cache_seconds=_float(env, "READY_CACHE_SECONDS", 5.0),
+            reservation_coalescing=_bool(env.get("RESERVATION_COALESCING"), True),
+            reservation_batch_limit=_int(env, "RESERVATION_BATCH_LIMIT", 50),
             endpoint_urls=endpoints,
         )
 

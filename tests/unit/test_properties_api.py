@@ -33,10 +33,12 @@ from flashsale.adapters.memory import (
     InMemoryOrderStore,
     InMemoryPaymentLedger,
     InMemoryProductStore,
+    InMemoryReservationStore,
 )
 from flashsale.domain.model import OrderStatus, Product
 from flashsale.gateway import SimulatedPaymentGateway
 from flashsale.services.payments import PaymentDeps
+from flashsale.services.reservations import Reserver
 from flashsale.settings import Settings
 from orders_api import ApiDeps, create_app
 from orders_api.http import MAX_CONTENT_LENGTH
@@ -78,6 +80,7 @@ class World:
         return ApiDeps(
             settings=Settings(admin_api_key=ADMIN_KEY, payment_latency_seconds=0),
             orders=self.orders,
+            reserver=Reserver(InMemoryReservationStore(self.orders)),
             products=self.products,
             publisher=InMemoryEventPublisher(),
             idempotency=InMemoryIdempotencyStore(),

@@ -2,8 +2,10 @@
 stack, bounded in time; prints the figures and writes bench.json under results/.
 
 1. acceptance: sustained async orders/s with p99 under the limit (users stepped until p99 crosses
-   it), against the API and against a bare Flask+gunicorn endpoint with the API's gunicorn
-   settings, started here on BENCH_BARE_PORT -> `acceptance ratio: X.XX`.
+   it), against the API (restarted with reservation coalescing on, then off) and against a bare
+   Flask+gunicorn endpoint with the API's gunicorn settings, started here on BENCH_BARE_PORT
+   -> `acceptance ratio: X.XX`; with each mode's mean and max batch size and DynamoDB calls per
+   accepted order (the moto server's request counts).
    The acceptance orders are benchmark traffic: their queued messages are purged afterwards
    and the orders failed with their stock released.
 2. draining: the consumer (BENCH_CONSUMER: ecs, the processor, or lambda) paused, a backlog
@@ -64,17 +66,18 @@ def bench_acceptance(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any
     api = config.api_url()
     print(
         f"acceptance: users {list(s.step_users)}, {s.step_seconds} s each, "
-        f"p99 limit {s.p99_limit_ms:g} ms",
+        f"p99 limit {s.p99_limit_ms:g} ms; reservation coalescing on, then off; "
+        "the processor paused meanwhile",
         flush=True,
     )
-    started = utc_now()
-    api_steps = acceptance.run_steps(
-        "api", api, s.step_users, s.step_seconds, out / "acceptance", s.p99_limit_ms
-    )
-    # the accepted orders are benchmark traffic: drop their messages and fail them rather than
-    # leave hours of 3 s payments queued
-    purged = discard_backlog(stack, "order-queue", since=started)
-    print(f"  discarded {purged} benchmark orders from the order queue", flush=True)
+    # the intake is measured alone: payments would compete for the same cores and their
+    # DynamoDB calls would count as the orders'
+    processor = consumer("ecs", stack)
+    processor.pause()
+    try:
+        runs = _api_runs(stack, s, out, api)
+    finally:
+        processor.restore()
     gunicorn_env = api_gunicorn_env(stack)
     with acceptance.bare_server(
         s.bare_port, out / "bare-gunicorn.log", {**os.environ, **gunicorn_env}
@@ -82,27 +85,72 @@ def bench_acceptance(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any
         bare_steps = acceptance.run_steps(
             "bare", bare_url, s.step_users, s.step_seconds, out / "acceptance", s.p99_limit_ms
         )
-    best_api = acceptance.sustained(api_steps, s.p99_limit_ms)
     best_bare = acceptance.sustained(bare_steps, s.p99_limit_ms)
-    ratio = best_api.rps / best_bare.rps if best_api and best_bare and best_bare.rps else None
-    for label, best in (("api", best_api), ("bare endpoint", best_bare)):
-        if best:
+    best = {mode: acceptance.sustained(steps, s.p99_limit_ms) for mode, (steps, _) in runs.items()}
+    ratios = {
+        mode: found.rps / best_bare.rps if found and best_bare and best_bare.rps else None
+        for mode, found in best.items()
+    }
+    shown = (
+        ("api, coalescing on", best["on"]),
+        ("api, coalescing off", best["off"]),
+        ("bare endpoint", best_bare),
+    )
+    for label, found in shown:
+        if found:
             print(
-                f"sustained {label}: {best.rps:.1f} orders/s at {best.users} users "
-                f"(p99 {best.p99_ms:.0f} ms)"
+                f"sustained {label}: {found.rps:.1f} orders/s at {found.users} users "
+                f"(p99 {found.p99_ms:.0f} ms)"
             )
         else:
             print(f"sustained {label}: no step kept p99 under {s.p99_limit_ms:g} ms")
-    print(f"acceptance ratio: {ratio:.2f}" if ratio is not None else "acceptance ratio: n/a")
+    for mode, (_, figures) in runs.items():
+        print(figures.line(f"coalescing {mode}"))
+    print(f"acceptance ratio (coalescing off): {_ratio(ratios['off'])}")
+    print(f"acceptance ratio: {_ratio(ratios['on'])}")
     return {
         "p99_limit_ms": s.p99_limit_ms,
         "gunicorn": gunicorn_env or "defaults",
-        "api_steps": acceptance.steps_json(api_steps),
+        "api_steps": acceptance.steps_json(runs["on"][0]),
+        "api_steps_coalescing_off": acceptance.steps_json(runs["off"][0]),
         "bare_steps": acceptance.steps_json(bare_steps),
-        "api_sustained_rps": best_api.rps if best_api else None,
+        "api_sustained_rps": best["on"].rps if best["on"] else None,
+        "api_sustained_rps_coalescing_off": best["off"].rps if best["off"] else None,
         "bare_sustained_rps": best_bare.rps if best_bare else None,
-        "ratio": ratio,
+        "ratio": ratios["on"],
+        "ratio_coalescing_off": ratios["off"],
+        "intake": {mode: figures.as_dict() for mode, (_, figures) in runs.items()},
     }
+
+
+def _api_runs(
+    stack: Stack, s: BenchSettings, out: Path, api: str
+) -> dict[str, tuple[list[acceptance.Step], acceptance.IntakeFigures]]:
+    """The acceptance steps against the API with reservation coalescing on, then off."""
+    runs: dict[str, tuple[list[acceptance.Step], acceptance.IntakeFigures]] = {}
+    for label, coalescing in (("api", True), ("api-off", False)):
+        with acceptance.api_coalescing(stack, coalescing, api):
+            started = utc_now()
+            acceptance.warm_up(api)
+            measured_from = utc_now()
+            before = acceptance.dynamodb_calls(stack)
+            steps = acceptance.run_steps(
+                label, api, s.step_users, s.step_seconds, out / "acceptance", s.p99_limit_ms
+            )
+            figures = acceptance.intake_figures(
+                stack, measured_from, before, acceptance.dynamodb_calls(stack)
+            )
+            print(figures.line(f"coalescing {'on' if coalescing else 'off'}"), flush=True)
+            # the accepted orders are benchmark traffic: drop their messages and fail them
+            # rather than leave hours of 3 s payments queued
+            purged = discard_backlog(stack, "order-queue", since=started)
+            print(f"  discarded {purged} benchmark orders from the order queue", flush=True)
+        runs["on" if coalescing else "off"] = (steps, figures)
+    return runs
+
+
+def _ratio(ratio: float | None) -> str:
+    return f"{ratio:.2f}" if ratio is not None else "n/a"
 
 
 def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:

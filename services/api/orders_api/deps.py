@@ -8,6 +8,7 @@ from typing import Protocol
 
 from flashsale.ports import EventPublisher, IdempotencyStore, OrderStore, ProductStore
 from flashsale.services.payments import PaymentDeps
+from flashsale.services.reservations import Reserver
 from flashsale.settings import Settings
 
 
@@ -21,6 +22,7 @@ class ReadinessProbe(Protocol):
 class ApiDeps:
     settings: Settings
     orders: OrderStore
+    reserver: Reserver
     products: ProductStore
     publisher: EventPublisher
     idempotency: IdempotencyStore

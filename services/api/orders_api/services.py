@@ -1,8 +1,10 @@
 """The API's service layer: plain functions over the ports, no HTTP in sight.
 
-Orders are priced from the catalog (a client-sent price is ignored), placed in one atomic step
-(stock reserved with the order) and then either paid inline (sync) or published (async). Every
-path that fails after the reservation gives the stock back, so no failure leaks a reservation.
+Orders are priced from the process's cached catalog prices (a client-sent price is ignored),
+placed in one atomic step (stock reserved with the order, conditional on those prices, batched
+with concurrent orders by the Reserver) and then either paid inline (sync) or published (async).
+A stale cached price refreshes that product and prices the order again. Every path that fails
+after the reservation gives the stock back, so no failure leaks a reservation.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from flashsale.domain.model import (
@@ -23,8 +24,9 @@ from flashsale.domain.model import (
     UnknownProduct,
     utc_now,
 )
+from flashsale.domain.reservation import PriceChanged
 from flashsale.events import OrderPlaced
-from flashsale.ports import EventPublisher, OrderStore, ProductStore
+from flashsale.ports import EventPublisher, OrderStore, ProductStore, StoreBusy
 from flashsale.services.payments import (
     PaymentDeps,
     PaymentOutcome,
@@ -32,10 +34,13 @@ from flashsale.services.payments import (
     TransientPaymentError,
     process_payment,
 )
+from flashsale.services.reservations import Reserver
 
 log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 20
+#: how often an order is priced again after its write found a cached price stale
+PRICE_RETRIES = 3
 
 
 class PublishFailed(Exception):
@@ -89,15 +94,15 @@ def order_lines(quantities: Mapping[int, int]) -> list[OrderLine]:
 
 
 def price_lines(lines: Iterable[OrderLine], products: ProductStore) -> list[OrderItem]:
-    """Catalog prices for each line (one batch read); raises UnknownProduct for a missing one."""
+    """Cached catalog prices for each line; raises UnknownProduct for a missing one."""
     lines = list(lines)
-    catalog = products.get_many(line.product_id for line in lines)
+    prices = products.prices(line.product_id for line in lines)
     items = []
     for line in lines:
-        product = catalog.get(line.product_id)
-        if product is None:
+        price = prices.get(line.product_id)
+        if price is None:
             raise UnknownProduct(line.product_id)
-        items.append(OrderItem(line.product_id, line.quantity, Decimal(product.price)))
+        items.append(OrderItem(line.product_id, line.quantity, price))
     return items
 
 
@@ -105,12 +110,20 @@ def _place(
     customer_id: int,
     lines: Iterable[OrderLine],
     route: Route,
-    orders: OrderStore,
+    reserver: Reserver,
     products: ProductStore,
 ) -> Order:
-    order = Order.new(customer_id, price_lines(lines, products), route)
-    orders.place(order)
-    return order
+    """Price and place the order; a price found stale at the write is read again."""
+    lines = list(lines)
+    for _ in range(PRICE_RETRIES + 1):
+        order = Order.new(customer_id, price_lines(lines, products), route)
+        try:
+            reserver.place(order)
+        except PriceChanged as exc:
+            products.forget_prices([exc.product_id])
+            continue
+        return order
+    raise StoreBusy("the order's prices kept changing while it was placed")
 
 
 _UNDECIDED = frozenset({OrderStatus.PENDING, OrderStatus.PROCESSING})
@@ -139,6 +152,7 @@ def _fail_and_release(
 def place_sync_order(
     customer_id: int,
     lines: Iterable[OrderLine],
+    reserver: Reserver,
     orders: OrderStore,
     products: ProductStore,
     payment: PaymentDeps,
@@ -147,7 +161,7 @@ def place_sync_order(
     so does a gateway error (503) or an outage before the payment started. When the charge's
     outcome is unknown the order stays `processing` with its stock held (`pending`): a charge
     may exist, so only the reconciler, asking the gateway, may decide it."""
-    order = _place(customer_id, lines, Route.SYNC, orders, products)
+    order = _place(customer_id, lines, Route.SYNC, reserver, products)
     try:
         outcome = process_payment(order.order_id, payment)
     except PaymentPending as exc:
@@ -176,6 +190,7 @@ def place_async_order(
     customer_id: int,
     lines: Iterable[OrderLine],
     route: Route,
+    reserver: Reserver,
     orders: OrderStore,
     products: ProductStore,
     publisher: EventPublisher,
@@ -185,7 +200,7 @@ def place_async_order(
     The answer is only positive once the event is published; if publishing fails the order is
     failed and its stock released before the error propagates.
     """
-    order = _place(customer_id, lines, route, orders, products)
+    order = _place(customer_id, lines, route, reserver, products)
     try:
         message_id = publisher.publish(OrderPlaced.from_order(order))
     except Exception as exc:

@@ -27,6 +27,7 @@ def build_deps(settings: Settings | None = None, recorder: Any = None) -> ApiDep
     return ApiDeps(
         settings=settings,
         orders=bootstrap.order_store(settings),
+        reserver=bootstrap.reserver(settings),
         products=bootstrap.product_store(settings),
         publisher=publisher,
         idempotency=bootstrap.idempotency_store(settings),

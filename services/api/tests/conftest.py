@@ -17,10 +17,12 @@ from flashsale.adapters.memory import (
     InMemoryOrderStore,
     InMemoryPaymentLedger,
     InMemoryProductStore,
+    InMemoryReservationStore,
 )
 from flashsale.domain.model import Product
 from flashsale.gateway import SimulatedPaymentGateway
 from flashsale.services.payments import PaymentDeps
+from flashsale.services.reservations import Reserver
 from flashsale.settings import Settings
 from orders_api import ApiDeps, create_app
 
@@ -54,6 +56,7 @@ class World:
         return ApiDeps(
             settings=self.settings,
             orders=self.orders,
+            reserver=Reserver(InMemoryReservationStore(self.orders)),
             products=self.products,
             publisher=self.publisher,
             idempotency=self.idempotency,

@@ -10,10 +10,12 @@ from flashsale.adapters.memory import (
     InMemoryOrderStore,
     InMemoryPaymentLedger,
     InMemoryProductStore,
+    InMemoryReservationStore,
 )
 from flashsale.domain.model import Product
 from flashsale.gateway import SimulatedPaymentGateway
 from flashsale.services.payments import PaymentDeps
+from flashsale.services.reservations import Reserver
 from flashsale.settings import Settings
 from orders_api import ApiDeps, create_app
 
@@ -30,6 +32,7 @@ app = create_app(
     ApiDeps(
         settings=Settings(),
         orders=_orders,
+        reserver=Reserver(InMemoryReservationStore(_orders)),
         products=_products,
         publisher=InMemoryEventPublisher(),
         idempotency=InMemoryIdempotencyStore(),

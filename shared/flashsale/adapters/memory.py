@@ -6,20 +6,21 @@ import copy
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
+from flashsale.adapters.price_cache import CachedPrices, PriceCache
 from flashsale.domain.model import (
     Order,
     OrderStatus,
-    OutOfStock,
     Product,
-    UnknownProduct,
     check_transition,
     check_transition_fields,
     utc_now,
 )
+from flashsale.domain.reservation import BatchRejection, ProductState, judge_batch, refusal
 from flashsale.events import OrderPlaced, encode
 from flashsale.ports import (
     IdempotencyConflict,
@@ -29,10 +30,11 @@ from flashsale.ports import (
 )
 
 
-class InMemoryProductStore:
+class InMemoryProductStore(CachedPrices):
     def __init__(self, products: Iterable[Product] = ()):
         self._lock = threading.RLock()
         self._products: dict[int, Product] = {}
+        self._prices = PriceCache(self.get_many, lambda: self.list(limit=len(self._products)))
         self.seed(products)
 
     def get(self, product_id: int) -> Product | None:
@@ -62,6 +64,7 @@ class InMemoryProductStore:
     def put(self, product: Product) -> None:
         with self._lock:
             self._products[product.product_id] = copy.copy(product)
+        self._prices.forget([product.product_id])
 
     def update(self, product_id: int, **fields: Any) -> Product | None:
         with self._lock:
@@ -69,7 +72,9 @@ class InMemoryProductStore:
             if product is None:
                 return None
             self._products[product_id] = replace(product, **fields)
-            return copy.copy(self._products[product_id])
+            updated = copy.copy(self._products[product_id])
+        self._prices.forget([product_id])
+        return updated
 
     def seed(self, products: Iterable[Product]) -> int:
         count = 0
@@ -77,6 +82,12 @@ class InMemoryProductStore:
             self.put(product)
             count += 1
         return count
+
+    def change_price_elsewhere(self, product_id: int, price: Decimal) -> None:
+        """Change a price the way another process would: this process's price cache is not
+        told (tests of the stale-price path)."""
+        with self._lock:
+            self._products[product_id] = replace(self._products[product_id], price=price)
 
     # used by InMemoryOrderStore under its lock
     def _adjust_stock(self, deltas: dict[int, int]) -> None:
@@ -93,18 +104,33 @@ class InMemoryOrderStore:
         self._orders: dict[str, Order] = {}
 
     def place(self, order: Order) -> None:
-        wanted = order.quantities()
-        with self._lock, self.products._lock:
-            if order.order_id in self._orders:
-                raise ValueError(f"order {order.order_id} already exists")
-            for pid, quantity in wanted.items():
-                product = self.products._products.get(pid)
-                if product is None:
-                    raise UnknownProduct(pid)
-                if product.stock < quantity:
-                    raise OutOfStock(pid, quantity, product.stock)
-            self.products._adjust_stock({pid: -qty for pid, qty in wanted.items()})
-            self._orders[order.order_id] = copy.deepcopy(order)
+        error = refusal(order, self.place_batch([order], check_prices=False))
+        if error is not None:
+            raise error
+
+    def place_batch(
+        self, orders: Sequence[Order], check_prices: bool = True
+    ) -> BatchRejection | None:
+        """All of `orders` or none, judged like a DynamoDB reservation batch."""
+        products = self.products
+        with self._lock, products._lock:
+            totals: dict[int, int] = {}
+            for order in orders:
+                for pid, quantity in order.quantities().items():
+                    totals[pid] = totals.get(pid, 0) + quantity
+            states = {
+                pid: ProductState(p.price if check_prices else None, p.stock) if p else None
+                for pid in totals
+                for p in [products._products.get(pid)]
+            }
+            duplicates = {o.order_id for o in orders if o.order_id in self._orders}
+            rejection = judge_batch(orders, states, duplicates)
+            if rejection is not None:
+                return rejection
+            products._adjust_stock({pid: -quantity for pid, quantity in totals.items()})
+            for order in orders:
+                self._orders[order.order_id] = copy.deepcopy(order)
+            return None
 
     def get(self, order_id: str) -> Order | None:
         with self._lock:
@@ -157,6 +183,29 @@ class InMemoryOrderStore:
     def all(self) -> list[Order]:
         with self._lock:
             return [copy.deepcopy(order) for order in self._orders.values()]
+
+
+class InMemoryReservationStore:
+    """ReservationStore over an InMemoryOrderStore, judged like the DynamoDB one; `calls` holds
+    the size of every batch asked for, `written` of every batch written."""
+
+    max_actions = 100
+    max_bytes = 4 * 1024 * 1024
+
+    def __init__(self, orders: InMemoryOrderStore):
+        self.orders = orders
+        self.calls: list[int] = []
+        self.written: list[int] = []
+
+    def size(self, order: Order) -> int:
+        return len(repr(order))
+
+    def reserve(self, orders: Sequence[Order]) -> BatchRejection | None:
+        self.calls.append(len(orders))
+        rejection = self.orders.place_batch(orders)
+        if rejection is None:
+            self.written.append(len(orders))
+        return rejection
 
 
 class InMemoryEventPublisher:

@@ -8,10 +8,11 @@ from uuid import UUID
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from flashsale.domain.model import Route
+from flashsale.ports import StoreBusy
 from flashsale.schemas import OrderRequest, OrderRequestSchema, dump_order
 from orders_api import idempotency, services
 from orders_api.deps import ApiDeps
-from orders_api.errors import ApiError, error_body
+from orders_api.errors import ApiError, error_body, unavailable
 from orders_api.http import json_object
 
 bp = Blueprint("orders", __name__)
@@ -20,6 +21,12 @@ ROUTE_HEADER = "X-Processing-Route"
 ASYNC_ROUTES = {Route.ECS.value: Route.ECS, Route.LAMBDA.value: Route.LAMBDA}
 
 _request_schema = OrderRequestSchema()
+
+
+@bp.errorhandler(StoreBusy)
+def _store_busy(exc: StoreBusy) -> Response:
+    """Nothing was written (contention, or prices changing under the order): retry later."""
+    return unavailable("the order could not be placed right now, retry later", "store_busy")
 
 
 def _deps() -> ApiDeps:
@@ -63,7 +70,7 @@ def place_sync() -> Response:
 
     def handle() -> idempotency.Answer:
         result = services.place_sync_order(
-            customer_id, lines, deps.orders, deps.products, deps.payment
+            customer_id, lines, deps.reserver, deps.orders, deps.products, deps.payment
         )
         order = dump_order(result.order)
         if result.pending:
@@ -104,7 +111,7 @@ def place_async() -> Response:
 
     def handle() -> idempotency.Answer:
         result = services.place_async_order(
-            customer_id, lines, route, deps.orders, deps.products, deps.publisher
+            customer_id, lines, route, deps.reserver, deps.orders, deps.products, deps.publisher
         )
         payload = {
             "message": "Order accepted for processing",

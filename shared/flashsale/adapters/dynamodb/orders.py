@@ -1,14 +1,14 @@
 """The orders table, with stock reservation in the products table.
 
-`place` is one TransactWriteItems: a conditional stock decrement per product plus the order put
-(attribute_not_exists), so concurrent buyers can never oversell and nothing is half-written.
+`place` is one TransactWriteItems (a batch of one, see reservations.py): a conditional stock
+decrement per product plus the order put (attribute_not_exists), so concurrent buyers can never
+oversell and nothing is half-written.
 Status changes that need no answer (`transition`, `fail_and_release`) go through a group commit:
 concurrent ones of different orders share a transaction, each keeping its own condition.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,26 +19,20 @@ from flashsale.adapters.dynamodb.codec import (
     error_code,
     field_updates,
     item_to_order,
-    order_to_item,
     value,
 )
 from flashsale.adapters.dynamodb.group_commit import GroupCommit
+from flashsale.adapters.dynamodb.reservations import DynamoDbReservationStore
+from flashsale.adapters.dynamodb.transact import MAX_TRANSACTION_ITEMS, transact
 from flashsale.domain.model import (
     Order,
     OrderStatus,
-    OutOfStock,
-    UnknownProduct,
     check_transition,
     check_transition_fields,
     utc_now,
 )
-from flashsale.ports import StoreBusy
-
-MAX_TRANSACTION_ITEMS = 100
-
-
-class DuplicateOrder(Exception):
-    """An order with this id already exists (ids are uuid4: a caller bug)."""
+from flashsale.domain.reservation import DuplicateOrder as DuplicateOrder  # re-exported
+from flashsale.domain.reservation import refusal
 
 
 class DynamoDbOrderStore:
@@ -57,50 +51,17 @@ class DynamoDbOrderStore:
         self._sleep = sleep
         #: status changes that need no answer share transactions with concurrent ones
         self._commit = GroupCommit(client, sleep)
+        self.reservations = DynamoDbReservationStore(
+            client, orders_table, products_table, conflict_retries, sleep
+        )
 
     def place(self, order: Order) -> None:
-        wanted = sorted(order.quantities().items())
-        if len(wanted) + 1 > MAX_TRANSACTION_ITEMS:
+        """One order, its prices taken as given (the API places through `reservations`)."""
+        if len(order.quantities()) + 1 > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"an order may hold at most {MAX_TRANSACTION_ITEMS - 1} products")
-        actions: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.products_table,
-                    "Key": {"product_id": value(pid)},
-                    "UpdateExpression": "SET stock = stock - :q",
-                    "ConditionExpression": "attribute_exists(product_id) AND stock >= :q",
-                    "ExpressionAttributeValues": {":q": value(quantity)},
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-            }
-            for pid, quantity in wanted
-        ]
-        actions.append(
-            {
-                "Put": {
-                    "TableName": self.orders_table,
-                    "Item": order_to_item(order),
-                    "ConditionExpression": "attribute_not_exists(order_id)",
-                }
-            }
-        )
-        reasons = self._transact(actions)
-        if reasons is None:
-            return
-        for (pid, quantity), reason in zip(wanted, reasons, strict=False):
-            if reason.get("Code") != "ConditionalCheckFailed":
-                continue
-            old = reason.get("Item")
-            if old is not None:
-                raise OutOfStock(pid, quantity, int(old.get("stock", {}).get("N", 0)))
-            stock = self._product_stock(pid)  # the item was not returned: look it up
-            if stock is None:
-                raise UnknownProduct(pid)
-            raise OutOfStock(pid, quantity, stock)
-        if len(reasons) == len(actions) and reasons[-1].get("Code") == "ConditionalCheckFailed":
-            raise DuplicateOrder(order.order_id)
-        codes = [reason.get("Code") for reason in reasons]
-        raise StoreBusy(f"order transaction cancelled: {codes}")
+        error = refusal(order, self.reservations.reserve([order], check_prices=False))
+        if error is not None:
+            raise error
 
     def get(self, order_id: str) -> Order | None:
         response = self._client.get_item(
@@ -186,42 +147,8 @@ class DynamoDbOrderStore:
             for pid, quantity in sorted(order.quantities().items())
         ]
 
-    def _product_stock(self, product_id: int) -> int | None:
-        response = self._client.get_item(
-            TableName=self.products_table,
-            Key={"product_id": value(product_id)},
-            ProjectionExpression="stock",
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        if item is None:
-            return None
-        return int(item.get("stock", {}).get("N", 0))
-
     def _transact(self, actions: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        """Run the transaction; None on success, else the cancellation reasons.
-
-        TransactionConflict (another transaction touching the same item) is retried with
-        jittered backoff; after `conflict_retries` attempts StoreBusy is raised.
-        """
-        for attempt in range(self.conflict_retries + 1):
-            try:
-                self._client.transact_write_items(TransactItems=actions)
-                return None
-            except ClientError as exc:
-                code = error_code(exc)
-                if code == "TransactionCanceledException":
-                    reasons = exc.response.get("CancellationReasons") or []
-                    codes = {r.get("Code") for r in reasons}
-                    if "ConditionalCheckFailed" in codes or not (
-                        codes & {"TransactionConflict", "ThrottlingError"}
-                    ):
-                        return reasons
-                elif code not in {"TransactionInProgressException", "ThrottlingException"}:
-                    raise
-            if attempt < self.conflict_retries:
-                self._sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
-        raise StoreBusy("transaction kept conflicting with concurrent writes")
+        return transact(self._client, actions, self.conflict_retries, self._sleep)
 
 
 _NOT_RELEASED = "(attribute_not_exists(stock_released) OR stock_released = :no)"

@@ -18,6 +18,7 @@ from flashsale.adapters.dynamodb.codec import (
     product_to_item,
     value,
 )
+from flashsale.adapters.price_cache import CachedPrices, PriceCache
 from flashsale.domain.model import Product
 from flashsale.ports import StoreBusy
 
@@ -28,7 +29,7 @@ BATCH_GET_SIZE = 100
 BATCH_WRITE_SIZE = 25
 
 
-class DynamoDbProductStore:
+class DynamoDbProductStore(CachedPrices):
     def __init__(
         self,
         client: Any,
@@ -45,6 +46,7 @@ class DynamoDbProductStore:
         self._snapshot_at = 0.0
         self._invalidated_at = float("-inf")
         self._refreshing = False
+        self._prices = PriceCache(self.get_many, self._catalog)
 
     def get(self, product_id: int) -> Product | None:
         response = self._client.get_item(
@@ -83,7 +85,7 @@ class DynamoDbProductStore:
 
     def put(self, product: Product) -> None:
         self._client.put_item(TableName=self.table, Item=product_to_item(product))
-        self.invalidate()
+        self.invalidate([product.product_id])
 
     def update(self, product_id: int, **fields: Any) -> Product | None:
         """Update some fields. Setting `stock` moves the recorded `initial_stock` by the same
@@ -123,7 +125,7 @@ class DynamoDbProductStore:
                 if ":old" not in values:
                     return None  # no such product
                 continue  # the stock moved between the read and the write
-            self.invalidate()
+            self.invalidate([product_id])
             return item_to_product(response["Attributes"])
         raise StoreBusy(f"product {product_id}: stock kept changing during the update")
 
@@ -158,7 +160,9 @@ class DynamoDbProductStore:
         self.invalidate()
         return len(items)
 
-    def invalidate(self) -> None:
+    def invalidate(self, product_ids: Iterable[int] | None = None) -> None:
+        """Drop the catalog snapshot and the cached prices of these products (all: None)."""
+        self._prices.forget(product_ids)
         with self._lock:
             self._snapshot = None
             self._invalidated_at = self._clock()
