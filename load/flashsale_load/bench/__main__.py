@@ -6,10 +6,10 @@ stack, bounded in time; prints the figures and writes bench.json under results/.
    settings, started here on BENCH_BARE_PORT -> `acceptance ratio: X.XX`.
    The acceptance orders are benchmark traffic: their queued messages are purged afterwards
    and the orders failed with their stock released.
-2. draining: the consumer (BENCH_CONSUMER: ecs, the processor, or lambda) paused, a backlog
-   placed, the consumer resumed with a short latency
-   -> `drain ratio: X.XX` against concurrency / latency; the ledger must hold one charge per
-   order; the consumer is put back as it was afterwards.
+2. draining, for each consumer (BENCH_CONSUMER: "ecs lambda", the processor and the payment
+   Lambda): the consumer paused, a backlog placed, the consumer resumed with a short latency
+   -> `drain ratio (<consumer>): X.XX` against concurrency / latency, with the DynamoDB calls
+   per order; the ledger must hold one charge per order; the consumer is put back afterwards.
 3. payment_fn cold start: module init in a fresh interpreter; first and warm invoke latency.
 4. RSS of the API, the processor and the Lambda process at the end.
 
@@ -34,11 +34,12 @@ import requests
 from flashsale_load import config, machine, proc, scenarios
 from flashsale_load.bench import acceptance, coldstart, rss
 from flashsale_load.config import BenchSettings
-from flashsale_load.consumers import consumer
+from flashsale_load.consumers import LambdaConsumer, consumer
 from flashsale_load.drain import ledger_check
 from flashsale_load.ledger import count_charges
 from flashsale_load.platform import Stack
-from flashsale_load.workers import drain_step
+from flashsale_load.report import fmt_num
+from flashsale_load.workers import drain_step, trigger_scale_up
 
 SECTIONS = ("acceptance", "drain", "coldstart", "rss")
 GUNICORN_KEYS = ("API_WORKERS", "API_THREADS", "API_TIMEOUT", "API_ACCESS_LOG", "API_LOG_LEVEL")
@@ -146,10 +147,22 @@ def fail_pending_orders(stack: Stack, since: str) -> int:
 
 
 def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
-    target = consumer(s.drain_consumer, stack)
+    """Each consumer in turn: `drain ratio (<consumer>): X.XX`."""
+    return {name: drain_one(stack, s, out, name) for name in s.drain_consumers}
+
+
+def drain_one(stack: Stack, s: BenchSettings, out: Path, name: str) -> dict[str, Any]:
+    target = consumer(name, stack)
+    how = ""
+    if isinstance(target, LambdaConsumer):
+        split = target.split(s.drain_concurrency)
+        how = (
+            f" ({split.batches} batches in flight x {split.per_invocation} payments each; "
+            f"trigger scale-up {trigger_scale_up(stack)})"
+        )
     print(
-        f"drain ({target.name}): backlog {s.drain_backlog}, concurrency {s.drain_concurrency}, "
-        f"latency {s.drain_latency_s:g} s",
+        f"drain ({target.name}): backlog {s.drain_backlog}, concurrency {s.drain_concurrency}"
+        f"{how}, latency {s.drain_latency_s:g} s",
         flush=True,
     )
     try:
@@ -168,11 +181,14 @@ def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
         target.restore()
     check = ledger_check(count_charges(stack.dynamodb, stack.settings.payments_table, records))
     print(
-        f"drained {result.finished}/{result.backlog} in {result.steady_s or 0:.1f} s: "
-        f"{result.rate_per_s or 0:.1f} orders/s, theoretical {result.theoretical_per_s:.1f}/s "
-        f"(incl. start-up {result.wall_rate_per_s or 0:.1f}/s)"
+        f"drained {result.finished}/{result.backlog} in {fmt_num(result.steady_s, 1, 's')}: "
+        f"{fmt_num(result.rate_per_s, 1)} orders/s, theoretical {result.theoretical_per_s:.1f}/s "
+        f"(incl. start-up {fmt_num(result.wall_rate_per_s, 1)}/s)"
     )
-    print(f"drain ratio: {result.ratio:.2f}" if result.ratio is not None else "drain ratio: n/a")
+    print(
+        f"drain ratio ({target.name}): {fmt_num(result.ratio, 2)}  "
+        f"(DynamoDB calls per order: {fmt_num(result.dynamodb_calls_per_order, 1)})"
+    )
     print(
         f"ledger: {check.charged_once}/{check.orders} charged once, "
         f"{len(check.never_charged)} never charged, "
@@ -196,11 +212,13 @@ def bench_coldstart(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]
     times = coldstart.invoke_times(stack, s.warm_invokes)
     print(
         f"payment_fn init (import + Powertools setup, fresh interpreter): "
-        f"{min(init) * 1000:.0f} ms (runs: {', '.join(f'{t * 1000:.0f}' for t in init)} ms)"
+        f"{min(init) * 1000:.0f} ms (runs: {', '.join(f'{t * 1000:.0f}' for t in init)} ms); "
+        f"warm invoke p50 {fmt_num(times.warm_p50_ms, 0, 'ms')}"
     )
     print(
         f"payment_fn first invoke after a config change: {times.cold_ms:.0f} ms; warm p50 "
-        f"{times.warm_p50_ms or 0:.0f} ms; cold overhead {times.cold_overhead_ms or 0:.0f} ms"
+        f"{fmt_num(times.warm_p50_ms, 0, 'ms')}; cold overhead "
+        f"{fmt_num(times.cold_overhead_ms, 0, 'ms')}"
         + (f" (function error: {times.function_error})" if times.function_error else "")
     )
     return {
