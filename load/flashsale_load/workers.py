@@ -106,8 +106,8 @@ class PeakRss:
     """Samples the Lambda's runtime processes in the background: the peak of their summed RSS
     and of their count."""
 
-    def __init__(self, function_name: str, interval: float = 1.0) -> None:
-        self.function_name = function_name
+    def __init__(self, stack: Stack, interval: float = 1.0) -> None:
+        self.stack = stack
         self.interval = interval
         self.total_mib: float | None = None
         self.processes = 0
@@ -124,7 +124,8 @@ class PeakRss:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            sizes = [rss.rss_mib(pid) for pid in rss.lambda_pids(self.function_name)]
+            pids = rss.lambda_pids(self.stack.function_name, self.stack.run_dir)
+            sizes = [rss.rss_mib(pid) for pid in pids]
             known = [size for size in sizes if size is not None]
             if known:
                 self.total_mib = max(self.total_mib or 0.0, sum(known))
@@ -201,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{name}: concurrency {concurrency}, backlog {backlog}", flush=True)
                 if not wait_queue_empty(stack, target.queue, settings.step_timeout_s):
                     raise RuntimeError(f"{target.queue} did not empty before this point")
-                with PeakRss(stack.function_name) as peak:
+                with PeakRss(stack) as peak:
                     result, _ = drain_step(
                         stack,
                         target,
