@@ -49,6 +49,7 @@ from flashsale_stacks.targets import Env, Target
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ZIP = ROOT / "build" / "payment_fn.zip"
 PACKAGER = ROOT / "scripts" / "package_payment_fn.py"
+LOCAL_MAX_CONCURRENCY = "10"
 DEFAULT_TEMPLATES = ROOT / "build" / "templates"
 TIMEOUTS = {Env.LOCAL: 300.0, Env.AWS: 3600.0}
 
@@ -233,6 +234,8 @@ def _parameters(
         values.update(CodeS3Bucket=bucket, CodeS3Key=key)
         if target.env is Env.LOCAL:
             values["DynamoDbEndpoint"] = target.moto_url
+            # one local process per batch in flight: bounded on a laptop
+            values["MaximumConcurrency"] = LOCAL_MAX_CONCURRENCY
     if "ImageTag" in declared and "ImageTag" not in overrides:
         tag = os.environ.get("IMAGE_TAG") or values.get("ImageTag")
         if not tag:

@@ -7,6 +7,7 @@ the knobs of the load generator, the reports and the benchmarks.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -98,13 +99,18 @@ class CompareSettings:
 
 @dataclass(frozen=True)
 class WorkersSettings:
-    """`load-workers`: the same backlog drained at each concurrency, per consumer."""
+    """`load-workers`: a backlog drained at each concurrency, per consumer; the backlog grows
+    with concurrency so that each point drains for `drain_s` at the theoretical rate."""
 
     concurrencies: tuple[int, ...] = (1, 5, 20, 100)
-    backlog: int = 200
+    drain_s: float = 15.0
     latency_s: float = 0.5
     step_timeout_s: float = 300.0
     targets: tuple[str, ...] = ("ecs", "lambda")
+
+    def backlog(self, concurrency: int) -> int:
+        """Orders for `drain_s` seconds of `concurrency` payments of `latency_s` each."""
+        return max(math.ceil(self.drain_s * concurrency / self.latency_s), 1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkersSettings:
@@ -112,7 +118,7 @@ class WorkersSettings:
         targets = _str(env, "WORKER_TARGETS", ",".join(cls.targets)).replace(",", " ").split()
         return cls(
             concurrencies=_ints(env, "CONCURRENCIES", cls.concurrencies),
-            backlog=_int(env, "BACKLOG", cls.backlog),
+            drain_s=_float(env, "DRAIN_SECONDS", cls.drain_s),
             latency_s=_float(env, "WORKERS_LATENCY", cls.latency_s),
             step_timeout_s=_float(env, "STEP_TIMEOUT", cls.step_timeout_s),
             targets=tuple(targets),
@@ -131,7 +137,7 @@ class BenchSettings:
     drain_latency_s: float = 0.2
     drain_concurrency: int = 20
     drain_timeout_s: float = 300.0
-    drain_consumer: str = "ecs"
+    drain_consumers: tuple[str, ...] = ("ecs", "lambda")
     warm_invokes: int = 5
     #: how long a section waits for earlier orders to leave the queues before releasing them
     start_wait_s: float = 60.0
@@ -148,7 +154,9 @@ class BenchSettings:
             drain_latency_s=_float(env, "BENCH_LATENCY", cls.drain_latency_s),
             drain_concurrency=_int(env, "BENCH_CONCURRENCY", cls.drain_concurrency),
             drain_timeout_s=_float(env, "BENCH_DRAIN_TIMEOUT", cls.drain_timeout_s),
-            drain_consumer=_str(env, "BENCH_CONSUMER", cls.drain_consumer),
+            drain_consumers=tuple(
+                _str(env, "BENCH_CONSUMER", " ".join(cls.drain_consumers)).replace(",", " ").split()
+            ),
             warm_invokes=_int(env, "BENCH_WARM_INVOKES", cls.warm_invokes),
             start_wait_s=_float(env, "BENCH_START_WAIT", cls.start_wait_s),
         )

@@ -23,6 +23,8 @@ class DrainResult:
     #: when the first order of the backlog was picked up
     first_start_ts: float | None
     last_done_ts: float | None
+    #: DynamoDB requests served while the backlog drained (None: not counted)
+    dynamodb_calls: int | None = None
 
     @property
     def finished(self) -> int:
@@ -56,6 +58,12 @@ class DrainResult:
         return self.finished / self.wall_s if self.wall_s else None
 
     @property
+    def dynamodb_calls_per_order(self) -> float | None:
+        if self.dynamodb_calls is None or not self.finished:
+            return None
+        return self.dynamodb_calls / self.finished
+
+    @property
     def ratio(self) -> float | None:
         rate = self.rate_per_s
         return rate / self.theoretical_per_s if rate is not None else None
@@ -69,6 +77,7 @@ class DrainResult:
             "rate_per_s": self.rate_per_s,
             "wall_rate_per_s": self.wall_rate_per_s,
             "ratio": self.ratio,
+            "dynamodb_calls_per_order": self.dynamodb_calls_per_order,
         }
 
 
@@ -78,6 +87,7 @@ def drain_result(
     latency_s: float,
     resumed_ts: float,
     records: Mapping[str, OrderRecord | None],
+    dynamodb_calls: int | None = None,
 ) -> DrainResult:
     finals = [record for record in records.values() if record is not None]
     done = [record for record in finals if record.is_terminal]
@@ -94,6 +104,7 @@ def drain_result(
         resumed_ts=resumed_ts,
         first_start_ts=min(starts) if starts else (resumed_ts if ends else None),
         last_done_ts=max(ends) if ends else None,
+        dynamodb_calls=dynamodb_calls,
     )
 
 

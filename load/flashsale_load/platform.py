@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import requests
 
 from flashsale.settings import Settings
 from localaws import envfile
@@ -149,11 +150,23 @@ def payment_mapping(stack: Stack) -> dict[str, Any] | None:
     return None
 
 
-def set_mapping_enabled(stack: Stack, enabled: bool, timeout: float = 60) -> None:
+def set_mapping_enabled(
+    stack: Stack,
+    enabled: bool,
+    timeout: float = 60,
+    maximum_concurrency: int | None = None,
+) -> None:
+    """Enable or disable the payment queue's mapping; with `maximum_concurrency`, also set its
+    ScalingConfig (0 removes it: no limit but the function's)."""
     mapping = payment_mapping(stack)
     if mapping is None:
         raise RuntimeError(f"no event source mapping feeds {stack.function_name}")
-    stack.lambda_.update_event_source_mapping(UUID=mapping["UUID"], Enabled=enabled)
+    update: dict[str, Any] = {"UUID": mapping["UUID"], "Enabled": enabled}
+    if maximum_concurrency is not None:
+        update["ScalingConfig"] = (
+            {"MaximumConcurrency": maximum_concurrency} if maximum_concurrency else {}
+        )
+    stack.lambda_.update_event_source_mapping(**update)
     wanted = "Enabled" if enabled else "Disabled"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -162,3 +175,29 @@ def set_mapping_enabled(stack: Stack, enabled: bool, timeout: float = 60) -> Non
             return
         time.sleep(0.2)
     raise TimeoutError(f"event source mapping still not {wanted} after {timeout} s")
+
+
+def reserved_concurrency(stack: Stack) -> int | None:
+    response = stack.lambda_.get_function_concurrency(FunctionName=stack.function_name)
+    return response.get("ReservedConcurrentExecutions")
+
+
+def set_reserved_concurrency(stack: Stack, value: int | None) -> None:
+    """Reserve `value` concurrent executions for the payment function; None removes it."""
+    if value is None:
+        stack.lambda_.delete_function_concurrency(FunctionName=stack.function_name)
+    else:
+        stack.lambda_.put_function_concurrency(
+            FunctionName=stack.function_name, ReservedConcurrentExecutions=value
+        )
+
+
+# moto's request counter -------------------------------------------------------------------
+def dynamodb_calls(stack: Stack) -> int | None:
+    """DynamoDB requests moto served since it started; None when it cannot say."""
+    try:
+        response = requests.get(f"{stack.cfg.moto_url}/_localaws/calls", timeout=5)
+        response.raise_for_status()
+        return sum(response.json().get("dynamodb", {}).values())
+    except (requests.RequestException, ValueError):
+        return None

@@ -1,8 +1,10 @@
 """`python -m flashsale_load.workers`: the worker-scaling experiment. For each consumer (the ECS
-processor, the payment Lambda) and each concurrency, the same backlog is built while the consumer
-is paused, then drained; drain time and orders/s are charted against concurrency / latency.
+processor, the payment Lambda) and each concurrency, a backlog is built on an empty queue while
+the consumer is paused, then drained; orders/s are charted against concurrency / latency. The
+backlog grows with concurrency so that each point drains for DRAIN_SECONDS at the theoretical
+rate. The Lambda's runtime processes are sampled for their peak RSS.
 
-    CONCURRENCIES="1 5 20 100" BACKLOG=200 WORKERS_LATENCY=0.5 python -m flashsale_load.workers
+    CONCURRENCIES="1 5 20 100" DRAIN_SECONDS=15 WORKERS_LATENCY=0.5 python -m flashsale_load.workers
     WORKER_TARGETS=ecs python -m flashsale_load.workers
 
 Each consumer is put back as it was at the end (settings read from the running processes).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,13 +22,15 @@ from pathlib import Path
 from flashsale_load import config, machine, platform, plots, proc, scenarios
 from flashsale_load.analysis import OrderRecord
 from flashsale_load.backlog import place_orders
+from flashsale_load.bench import rss
 from flashsale_load.config import WorkersSettings
-from flashsale_load.consumers import Consumer, consumer
+from flashsale_load.consumers import Consumer, consumer, lambda_split
 from flashsale_load.drain import DrainResult, drain_result
 from flashsale_load.leftovers import start_on_empty_queues
 from flashsale_load.orders_client import OrdersClient, wait_terminal, write_records
 from flashsale_load.platform import Stack
 from flashsale_load.report import fmt_num, machine_section, table
+from localaws_lambda_executor.scaling import AWS_SCALE_UP_PER_MINUTE, SCALE_UP_VAR
 
 
 def drain_step(
@@ -45,28 +50,84 @@ def drain_step(
     if placed.rejected:
         print(f"  {placed.rejected} of {backlog} orders were refused by the API", flush=True)
     proc.wait_for(lambda: stack.queue_depth(url) >= len(placed.order_ids), 30, 0.5)
+    calls_before = platform.dynamodb_calls(stack)
+    calls_after: list[int | None] = []
+
+    def backlog() -> int:
+        depth = stack.queue_depth(url)
+        if depth == 0 and not calls_after:  # every message deleted: every order written
+            calls_after.append(platform.dynamodb_calls(stack))
+        return depth
+
     resumed = time.time()
     target.resume(concurrency, latency_s)
     client = OrdersClient(api)
     try:
-        records = wait_terminal(
-            client, placed.order_ids, timeout, backlog=lambda: stack.queue_depth(url)
-        )
+        # no look-ups through the API before the queue is empty: they would be counted too
+        records = wait_terminal(client, placed.order_ids, timeout, backlog, recheck_s=timeout)
     finally:
         client.close()
     write_records(out_dir / f"{target.name}-c{concurrency}-orders.csv", records)
-    return drain_result(target.name, concurrency, latency_s, resumed, records), records
+    calls = None
+    if calls_before is not None and calls_after and calls_after[0] is not None:
+        calls = calls_after[0] - calls_before
+    result = drain_result(target.name, concurrency, latency_s, resumed, records, calls)
+    return result, records
 
 
-def lambda_note(stack: Stack) -> str:
+def lambda_note(stack: Stack, concurrencies: Sequence[int]) -> str:
     mapping = platform.payment_mapping(stack) or {}
-    batch = mapping.get("BatchSize", "?")
-    return (
-        f"lambda: the event source mapping hands batches of up to {batch} messages to one "
-        "invocation, which pays them PAYMENT_CONCURRENCY at a time; community LocalStack polls "
-        "with one poller and invokes one batch at a time, so at most "
-        f"{batch} payments run together locally whatever the concurrency asked."
+    batch = int(mapping.get("BatchSize") or 10)
+    splits = ", ".join(
+        f"{c} = {s.batches} x {s.per_invocation}"
+        for c in concurrencies
+        for s in [lambda_split(c, batch)]
     )
+    return (
+        "lambda: concurrent payments = batches in flight (the mapping's MaximumConcurrency; a "
+        f"reserved concurrency of 1 for one batch) x payments per invocation: {splits}. "
+        f"Trigger scale-up: {trigger_scale_up(stack)}."
+    )
+
+
+def trigger_scale_up(stack: Stack) -> str:
+    """The SQS trigger's scale-up rate, as LocalStack was started."""
+    pid = machine.pid_records(stack.run_dir).get("localstack")
+    raw = machine.process_environ(pid).get(SCALE_UP_VAR, "") if pid else ""
+    if raw:
+        return f"{raw} batches/min ({SCALE_UP_VAR})"
+    return f"{AWS_SCALE_UP_PER_MINUTE:g} batches/min (AWS's rate)"
+
+
+class PeakRss:
+    """Samples the Lambda's runtime processes in the background: the peak of their summed RSS
+    and of their count."""
+
+    def __init__(self, stack: Stack, interval: float = 1.0) -> None:
+        self.stack = stack
+        self.interval = interval
+        self.total_mib: float | None = None
+        self.processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            pids = rss.lambda_pids(self.stack.function_name, self.stack.run_dir)
+            sizes = [rss.rss_mib(pid) for pid in pids]
+            known = [size for size in sizes if size is not None]
+            if known:
+                self.total_mib = max(self.total_mib or 0.0, sum(known))
+                self.processes = max(self.processes, len(known))
+            self._stop.wait(self.interval)
 
 
 def render(
@@ -85,6 +146,7 @@ def render(
             fmt_num(r.theoretical_per_s, 1),
             fmt_num(r.ratio, 2),
             fmt_num(r.wall_s, 1, "s"),
+            fmt_num(r.dynamodb_calls_per_order, 1),
             str(r.unfinished),
         ]
         for r in results
@@ -98,16 +160,19 @@ def render(
         "theoretical/s",
         "ratio",
         "incl. start-up",
+        "DynamoDB calls/order",
         "unfinished",
     ]
     return (
         "\n\n".join(
             [
                 "# Worker scaling: one backlog drained at each concurrency",
-                f"Backlog of {settings.backlog} orders, payment latency {settings.latency_s:g} s. "
+                f"Backlog of {settings.drain_s:g} s of work at the theoretical rate for each "
+                f"point, payment latency {settings.latency_s:g} s, each point on empty queues. "
                 "Drain time runs from the first order picked up to the last outcome; "
                 "theoretical = concurrency / latency.",
                 table(header, rows),
+                *notes,
                 f"![scaling]({chart})",
                 machine_section(machine.machine_info()),
             ]
@@ -127,27 +192,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in settings.targets:
         target = consumer(name, stack)
         if name == "lambda":
-            notes.append(lambda_note(stack))
+            notes.append(lambda_note(stack, settings.concurrencies))
         try:
             for concurrency in settings.concurrencies:
+                backlog = settings.backlog(concurrency)
                 start = start_on_empty_queues(stack, settings.step_timeout_s)
-                print(f"{name}: concurrency {concurrency}; {start.describe()}", flush=True)
-                result, _ = drain_step(
-                    stack,
-                    target,
-                    concurrency,
-                    settings.backlog,
-                    settings.latency_s,
-                    settings.step_timeout_s,
-                    out_dir,
+                print(
+                    f"{name}: concurrency {concurrency}, backlog {backlog}; {start.describe()}",
+                    flush=True,
                 )
+                with PeakRss(stack) as peak:
+                    result, _ = drain_step(
+                        stack,
+                        target,
+                        concurrency,
+                        backlog,
+                        settings.latency_s,
+                        settings.step_timeout_s,
+                        out_dir,
+                    )
                 results.append(result)
                 print(
                     f"  drained {result.finished}/{result.backlog} in "
                     f"{fmt_num(result.steady_s, 1, 's')}: {fmt_num(result.rate_per_s, 1)}/s "
-                    f"(theoretical {result.theoretical_per_s:.1f}/s)",
+                    f"(theoretical {result.theoretical_per_s:.1f}/s, ratio "
+                    f"{fmt_num(result.ratio, 2)}); DynamoDB calls per order "
+                    f"{fmt_num(result.dynamodb_calls_per_order, 1)}",
                     flush=True,
                 )
+                if name == "lambda" and concurrency == max(settings.concurrencies):
+                    rss_line = (
+                        f"lambda at {concurrency} concurrent payments: peak RSS of the runtime "
+                        f"processes {fmt_num(peak.total_mib, 0, 'MiB')} in {peak.processes} "
+                        "processes"
+                    )
+                    print(f"  {rss_line}", flush=True)
+                    notes.append(rss_line + ".")
         except Exception as exc:  # report what was measured, then put the consumer back
             failed = True
             print(f"{name}: stopped: {exc}", file=sys.stderr)

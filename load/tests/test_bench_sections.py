@@ -59,3 +59,18 @@ def test_a_section_that_raises_is_failed_and_the_others_still_run(tmp_path):
     assert failed == ["coldstart"]
     assert results["coldstart"]["error"].startswith("RuntimeError")
     assert results["rss"] == {"api": {}, "start": {"clean": True}}
+
+
+def test_a_consumers_failed_drain_check_fails_the_drain_section(tmp_path, monkeypatch):
+    """The drain section measures each consumer; one consumer's ledger failure is the section's."""
+    checks = {"ecs": [], "lambda": ["ledger: 3 orders charged more than once"]}
+    monkeypatch.setattr(
+        bench, "drain_one", lambda stack, s, out, name: {bench.FAILED_CHECKS: checks[name]}
+    )
+    settings = BenchSettings(drain_consumers=("ecs", "lambda"))
+    result = bench.bench_drain(None, settings, tmp_path)
+    assert result[bench.FAILED_CHECKS] == ["lambda: ledger: 3 orders charged more than once"]
+    failed = bench.run_sections(
+        ["drain"], {"drain": bench.bench_drain}, None, settings, tmp_path, {}, CleanStarts()
+    )
+    assert failed == ["drain"]

@@ -1,6 +1,9 @@
+import pytest
+
 from flashsale.events import decode
 from flashsale_load.bench.coldstart import probe_event
-from flashsale_load.consumers import LAUNCHER_KEYS, function_env, processor_env
+from flashsale_load.config import BenchSettings, WorkersSettings
+from flashsale_load.consumers import LAUNCHER_KEYS, function_env, lambda_split, processor_env
 
 
 def test_the_processor_gets_as_many_payment_slots_as_workers():
@@ -31,3 +34,38 @@ def test_cold_start_probe_is_a_valid_sqs_batch_of_one_order_placed():
     placed = decode(record["body"])
     assert placed.route == "lambda" and placed.order_id
     assert probe_event(arn)["Records"][0]["body"] != record["body"]  # a new order each time
+
+
+@pytest.mark.parametrize(
+    ("payments", "batch_size", "batches", "per_invocation"),
+    [
+        (1, 10, 1, 1),
+        (5, 10, 1, 5),
+        (20, 10, 2, 10),
+        (100, 10, 10, 10),
+        (15, 10, 3, 5),
+        (13, 10, 13, 1),
+    ],
+)
+def test_lambda_payments_are_batches_in_flight_times_payments_per_invocation(
+    payments, batch_size, batches, per_invocation
+):
+    split = lambda_split(payments, batch_size)
+    assert (split.batches, split.per_invocation) == (batches, per_invocation)
+    assert split.payments == payments
+    assert split.per_invocation <= batch_size
+
+
+def test_lambda_split_refuses_nonsense():
+    with pytest.raises(ValueError, match="positive"):
+        lambda_split(0, 10)
+
+
+def test_workers_backlog_grows_with_concurrency_to_drain_for_the_set_time():
+    settings = WorkersSettings.from_env({"DRAIN_SECONDS": "15", "WORKERS_LATENCY": "0.5"})
+    assert [settings.backlog(c) for c in (1, 5, 20, 100)] == [30, 150, 600, 3000]
+
+
+def test_bench_drains_both_consumers_unless_told_otherwise():
+    assert BenchSettings.from_env({}).drain_consumers == ("ecs", "lambda")
+    assert BenchSettings.from_env({"BENCH_CONSUMER": "lambda"}).drain_consumers == ("lambda",)

@@ -49,6 +49,16 @@ def test_nothing_drained():
     assert result.rate_per_s is None and result.ratio is None and result.steady_s is None
 
 
+def test_dynamodb_calls_per_finished_order():
+    records = {"a": rec("a", 1.0, 1.5), "b": rec("b", 1.0, 2.0, "failed"), "c": None}
+    result = drain_result("ecs", 2, 0.5, T0, records, dynamodb_calls=9)
+    assert result.dynamodb_calls_per_order == pytest.approx(4.5)
+    assert result.as_dict()["dynamodb_calls_per_order"] == pytest.approx(4.5)
+    # not counted, or nothing finished: unknown, never 0
+    assert drain_result("ecs", 2, 0.5, T0, records).dynamodb_calls_per_order is None
+    assert drain_result("ecs", 2, 0.5, T0, {"c": None}, 7).dynamodb_calls_per_order is None
+
+
 def test_ledger_check():
     check = ledger_check({"a": 1, "b": 0, "c": 2, "d": 1})
     assert check.orders == 4 and check.charged_once == 2

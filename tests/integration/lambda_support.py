@@ -99,7 +99,8 @@ def layered(event, context):
 
 
 def records(event, context):
-    """SNS or SQS records -> one note per record on SINK_URL; `fail-*` SQS bodies fail once."""
+    """SNS or SQS records -> one note per record on SINK_URL; `fail-*` SQS bodies fail once,
+    `poison-*` ones always."""
     sqs = boto3.client("sqs")
     failures = []
     for record in event.get("Records", []):
@@ -110,9 +111,22 @@ def records(event, context):
             attempt = int(record["attributes"]["ApproximateReceiveCount"])
         note = json.dumps({"body": body, "attempt": attempt})
         sqs.send_message(QueueUrl=os.environ["SINK_URL"], MessageBody=note)
-        if body.startswith("fail") and attempt == 1:
+        if body.startswith("poison") or (body.startswith("fail") and attempt == 1):
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+def hold(event, context):
+    """SQS records -> one note for the batch on SINK_URL: its bodies, pid and time span."""
+    started = time.time()
+    time.sleep(float(os.environ.get("HOLD_SECONDS", "0")))
+    note = {
+        "bodies": [record["body"] for record in event["Records"]],
+        "pid": os.getpid(),
+        "start": started,
+        "end": time.time(),
+    }
+    boto3.client("sqs").send_message(QueueUrl=os.environ["SINK_URL"], MessageBody=json.dumps(note))
 '''
 
 

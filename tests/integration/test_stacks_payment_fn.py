@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flashsale_stacks.cli import main
+from flashsale_stacks.cli import LOCAL_MAX_CONCURRENCY, main
 from flashsale_stacks.targets import Target
 
 pytestmark = pytest.mark.integration
@@ -56,6 +56,7 @@ def test_the_payment_queue_triggers_it_with_partial_batch_failures(
     assert mapping["EventSourceArn"].endswith(f":{env_name}-payment-queue")
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BatchSize"] == 10
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": int(LOCAL_MAX_CONCURRENCY)}
 
 
 def test_failed_async_invokes_go_to_the_failure_queue(env_name: str, target: Target) -> None:

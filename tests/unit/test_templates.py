@@ -203,6 +203,19 @@ def test_payment_fn_is_the_shared_contract(rendered: dict[str, str]) -> None:
     assert mapping["Properties"]["EventSourceArn"] == {
         "Fn::ImportValue": {"Fn::Sub": "${EnvName}-payment-queue-arn"}
     }
+    assert mapping["Properties"]["ScalingConfig"] == {
+        "Fn::If": [
+            "ConcurrencyLimited",
+            {"MaximumConcurrency": {"Ref": "MaximumConcurrency"}},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+    parameter = doc["Parameters"]["MaximumConcurrency"]
+    assert (parameter["Default"], parameter["MinValue"], parameter["MaxValue"]) == (
+        "0",
+        "0",
+        "1000",
+    )
     (invoke_config,) = resources_of(doc, "AWS::Lambda::EventInvokeConfig").values()
     assert invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["FailureQueue", "Arn"]

@@ -16,10 +16,12 @@ from troposphere.awslambda import (
     EventSourceMapping,
     Function,
     OnFailure,
+    ScalingConfig,
     TracingConfig,
 )
 from troposphere.logs import LogGroup
 from troposphere.sqs import Queue
+from troposphere.validators import integer
 
 from flashsale_stacks import iam, names
 from flashsale_stacks.common import (
@@ -38,6 +40,13 @@ from flashsale_stacks.common import (
 )
 
 LOG_GROUP_NAME = f"/aws/lambda/${{{ENV_PARAM}}}-{names.PAYMENT_FN}"
+
+
+class SqsScalingConfig(ScalingConfig):
+    """The event source mapping's ScalingConfig (troposphere's class of that name carries another
+    resource's property)."""
+
+    props = {"MaximumConcurrency": (integer, False)}
 
 
 def build() -> Template:
@@ -83,6 +92,15 @@ def build() -> Template:
         Default="0",
         MinValue="0",
         MaxValue="300",
+    )
+    max_concurrency = add_parameter(
+        t,
+        "MaximumConcurrency",
+        "Most batches the SQS trigger invokes at once (2-1000); 0 leaves it unlimited",
+        Type="Number",
+        Default="0",
+        MinValue="0",
+        MaxValue="1000",
     )
     async_retries = add_parameter(
         t,
@@ -135,6 +153,7 @@ def build() -> Template:
         Default="",
     )
     t.add_condition("Reserved", Not(Equals(Ref(reserved), -1)))
+    t.add_condition("ConcurrencyLimited", Not(Equals(Ref(max_concurrency), 0)))
     t.add_condition("CustomDynamoDbEndpoint", Not(Equals(Ref(dynamodb_endpoint), "")))
 
     log_group = t.add_resource(
@@ -246,6 +265,11 @@ def build() -> Template:
             BatchSize=Ref(batch_size),
             MaximumBatchingWindowInSeconds=Ref(batching_window),
             FunctionResponseTypes=["ReportBatchItemFailures"],
+            ScalingConfig=If(
+                "ConcurrencyLimited",
+                SqsScalingConfig(MaximumConcurrency=Ref(max_concurrency)),
+                NoValue,
+            ),
             Enabled=True,
         )
     )

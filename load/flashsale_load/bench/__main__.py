@@ -8,10 +8,10 @@ stack, bounded in time; prints the figures and writes bench.json under results/.
    accepted order (the moto server's request counts).
    The acceptance orders are benchmark traffic: their queued messages are purged afterwards
    and the orders failed with their stock released.
-2. draining: the consumer (BENCH_CONSUMER: ecs, the processor, or lambda) paused, a backlog
-   placed, the consumer resumed with a short latency
-   -> `drain ratio: X.XX` against concurrency / latency; the ledger must hold one charge per
-   order; the consumer is put back as it was afterwards.
+2. draining, for each consumer (BENCH_CONSUMER: "ecs lambda", the processor and the payment
+   Lambda): the consumer paused, a backlog placed, the consumer resumed with a short latency
+   -> `drain ratio (<consumer>): X.XX` against concurrency / latency, with the DynamoDB calls
+   per order; the ledger must hold one charge per order; the consumer is put back afterwards.
 3. payment_fn cold start: module init in a fresh interpreter; first and warm invoke latency.
 4. RSS of the API, the processor and the Lambda process at the end.
 
@@ -41,13 +41,13 @@ from flashsale.domain.model import utc_now
 from flashsale_load import config, machine, scenarios
 from flashsale_load.bench import acceptance, coldstart, rss
 from flashsale_load.config import BenchSettings
-from flashsale_load.consumers import consumer
+from flashsale_load.consumers import LambdaConsumer, consumer
 from flashsale_load.drain import ledger_check
 from flashsale_load.ledger import count_charges
 from flashsale_load.leftovers import discard_backlog, start_on_empty_queues
 from flashsale_load.platform import Stack
 from flashsale_load.report import fmt_num
-from flashsale_load.workers import drain_step
+from flashsale_load.workers import drain_step, trigger_scale_up
 
 SECTIONS = ("acceptance", "drain", "coldstart", "rss")
 #: the key of a section's result listing its correctness checks that failed (exit status 1)
@@ -154,10 +154,27 @@ def _ratio(ratio: float | None) -> str:
 
 
 def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
-    target = consumer(s.drain_consumer, stack)
+    """Each consumer in turn: `drain ratio (<consumer>): X.XX`; a consumer's failed correctness
+    checks are the section's, named after it."""
+    results: dict[str, Any] = {name: drain_one(stack, s, out, name) for name in s.drain_consumers}
+    results[FAILED_CHECKS] = [
+        f"{name}: {check}" for name in s.drain_consumers for check in results[name][FAILED_CHECKS]
+    ]
+    return results
+
+
+def drain_one(stack: Stack, s: BenchSettings, out: Path, name: str) -> dict[str, Any]:
+    target = consumer(name, stack)
+    how = ""
+    if isinstance(target, LambdaConsumer):
+        split = target.split(s.drain_concurrency)
+        how = (
+            f" ({split.batches} batches in flight x {split.per_invocation} payments each; "
+            f"trigger scale-up {trigger_scale_up(stack)})"
+        )
     print(
-        f"drain ({target.name}): backlog {s.drain_backlog}, concurrency {s.drain_concurrency}, "
-        f"latency {s.drain_latency_s:g} s",
+        f"drain ({target.name}): backlog {s.drain_backlog}, concurrency {s.drain_concurrency}"
+        f"{how}, latency {s.drain_latency_s:g} s",
         flush=True,
     )
     try:
@@ -180,7 +197,10 @@ def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
         f"{fmt_num(result.rate_per_s, 1)} orders/s, theoretical {result.theoretical_per_s:.1f}/s "
         f"(incl. start-up {fmt_num(result.wall_rate_per_s, 1)}/s)"
     )
-    print(f"drain ratio: {fmt_num(result.ratio, 2)}")
+    print(
+        f"drain ratio ({target.name}): {fmt_num(result.ratio, 2)}  "
+        f"(DynamoDB calls per order: {fmt_num(result.dynamodb_calls_per_order, 1)})"
+    )
     print(
         f"ledger: {check.charged_once}/{check.orders} charged once, "
         f"{len(check.never_charged)} never charged, "
@@ -208,7 +228,8 @@ def bench_coldstart(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]
     times = coldstart.invoke_times(stack, s.warm_invokes)
     print(
         f"payment_fn init (import + Powertools setup, fresh interpreter): "
-        f"{min(init) * 1000:.0f} ms (runs: {', '.join(f'{t * 1000:.0f}' for t in init)} ms)"
+        f"{min(init) * 1000:.0f} ms (runs: {', '.join(f'{t * 1000:.0f}' for t in init)} ms); "
+        f"warm invoke p50 {fmt_num(times.warm_p50_ms, 0, 'ms')}"
     )
     print(
         f"payment_fn first invoke after a config change: {fmt_num(times.cold_ms, 0, 'ms')}; "

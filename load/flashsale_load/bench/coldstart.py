@@ -1,8 +1,10 @@
-"""payment_fn cold start: module init time in a fresh interpreter, and first-invoke latency
-through LocalStack after a configuration change forces a new runtime process."""
+"""payment_fn cold start: module init time in a fresh interpreter with the runtime's variables,
+and first-invoke latency through LocalStack after a configuration change forces a new runtime
+process."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import statistics
@@ -13,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
@@ -119,5 +122,20 @@ def invoke_times(stack: Stack, warm_invokes: int) -> InvokeTimes:
 
 
 def function_process_env(stack: Stack) -> dict[str, str]:
-    """This environment plus the function's own variables: what the handler imports under."""
-    return {**os.environ, **platform.function_env(stack)}
+    """What the handler imports under in its runtime process: this environment, the variables
+    the Lambda runtime sets that imports act on (outside Lambda the X-Ray SDK builds a sampler
+    with two X-Ray clients, which Lambda never does, and Powertools turns tracing off), and the
+    function's own variables."""
+    config = stack.lambda_.get_function_configuration(FunctionName=stack.function_name)
+    spec = importlib.util.find_spec(HANDLER_MODULE.partition(".")[0])
+    task_root = Path(spec.origin).parents[1] if spec and spec.origin else Path.cwd()
+    runtime = {
+        "AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config["MemorySize"]),
+        "AWS_LAMBDA_FUNCTION_VERSION": config.get("Version", "$LATEST"),
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{config['Runtime']}",
+        "AWS_REGION": stack.settings.region,
+        "LAMBDA_TASK_ROOT": str(task_root),
+    }
+    variables = config.get("Environment", {}).get("Variables", {})
+    return {**os.environ, **runtime, **variables}

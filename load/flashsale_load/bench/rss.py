@@ -19,14 +19,19 @@ def tree_rss(pid: int) -> dict[str, float | None]:
     return {str(p): rss_mib(p) for p in [pid, *processes.descendants(pid)]}
 
 
-def lambda_pids(function_name: str) -> list[int]:
-    """Processes running the function (their environment names it), where readable."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            env = machine.process_environ(int(entry.name))
-            if env.get("AWS_LAMBDA_FUNCTION_NAME") == function_name:
-                found.append(int(entry.name))
+def lambda_pids(function_name: str, run_dir: Path | None = None) -> list[int]:
+    """Processes running the function (their environment names it), where readable; with
+    `run_dir`, only those of that stack's LocalStack (another stack may run the same names)."""
+    if run_dir is not None:
+        localstack = machine.pid_records(run_dir).get("localstack")
+        candidates = processes.descendants(localstack) if localstack else []
+    else:
+        candidates = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    found = [
+        pid
+        for pid in candidates
+        if machine.process_environ(pid).get("AWS_LAMBDA_FUNCTION_NAME") == function_name
+    ]
     return sorted(found)
 
 
@@ -37,5 +42,5 @@ def stack_rss(run_dir: Path, function_name: str) -> dict[str, dict[str, float | 
     for name in ("api", "processor"):
         if name in pids:
             report[name] = tree_rss(pids[name])
-    report["payment-fn"] = {str(p): rss_mib(p) for p in lambda_pids(function_name)}
+    report["payment-fn"] = {str(p): rss_mib(p) for p in lambda_pids(function_name, run_dir)}
     return report

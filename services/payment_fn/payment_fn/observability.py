@@ -24,7 +24,9 @@ for _name, _value in POWERTOOLS_DEFAULTS.items():
 logger = Logger()
 # Powertools turns tracing off outside Lambda and with POWERTOOLS_TRACE_DISABLED; with
 # AWS_XRAY_SDK_ENABLED=false (or no trace header) the X-Ray SDK records nothing.
-tracer = Tracer()
+# botocore only (DynamoDB calls as subsegments): patch_all would import requests, sqlite3 and
+# other clients no invocation uses, a cost on every cold start
+tracer = Tracer(patch_modules=["botocore"])
 if not tracer.disabled:
     # records carrying an order's trace header are paid in a segment of that trace
     tracing.join_lambda_traces(active=True)
