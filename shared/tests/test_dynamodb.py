@@ -75,7 +75,7 @@ def test_one_payment_costs_three_dynamodb_calls(ddb, orders, products):
     """The payment flow's data-plane cost: start (answering with the order), the keyed charge,
     the outcome (a group commit: shared with concurrent outcomes). A decline's outcome releases
     the stock in the same transaction."""
-    from flashsale.gateway import SimulatedPaymentGateway
+    from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
     from flashsale.services.payments import PaymentDeps, process_payment
 
     calls: list[str] = []
