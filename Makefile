@@ -10,7 +10,7 @@ export STATE_DIR ?= $(CURDIR)/.state
 # local deploys talk to the running platform: its env file holds the endpoints
 STACKS_ENV = set -a; [ ! -f $(STATE_DIR)/env ] || . $(STATE_DIR)/env; set +a;
 
-DEV_INPUTS := requirements-dev.txt constraints/dev.txt shared/pyproject.toml localaws/pyproject.toml \
+DEV_INPUTS := requirements-dev.txt constraints/dev.txt shared/pyproject.toml shared/testsupport/pyproject.toml localaws/pyproject.toml \
               services/api/pyproject.toml services/processor/pyproject.toml services/payment_fn/pyproject.toml \
               cloudformation/pyproject.toml traces/pyproject.toml \
               localaws/lambda_executor/pyproject.toml load/pyproject.toml \

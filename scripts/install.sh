@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create or update the project's virtual environments. Idempotent; called by make.
-#   scripts/install.sh dev         -> .venv: shared package, services, localaws, dev tools (Python 3.11+)
+#   scripts/install.sh dev         -> .venv: shared package (+ its test support), services, localaws, dev tools (Python 3.11+)
 #   scripts/install.sh localstack  -> .venv-localstack: pinned localstack-core + the local Lambda executor (Python 3.13)
 #   scripts/install.sh checkov     -> .venv-checkov: the pinned IaC scanner (its boto3 pin clashes with .venv's)
 set -euo pipefail
@@ -26,9 +26,9 @@ case "${1:-}" in
     py=${DEV_PYTHON:-$(find_python 3.11 || command -v python3)}
     [ -x .venv/bin/python ] || "$py" -m venv .venv
     pip_quiet .venv -c constraints/dev.txt -r requirements-dev.txt \
-      -e shared -e services/api -e services/processor -e services/payment_fn -e localaws \
+      -e shared -e shared/testsupport -e services/api -e services/processor -e services/payment_fn -e localaws \
       -e cloudformation -e traces -e localaws/lambda_executor -e load -e chaos
-    "$(pwd)/.venv/bin/python" -c "import flashsale, orders_api, order_processor, payment_fn, localaws, flashsale_stacks, flashsale_traces, flashsale_load, flashsale_chaos"
+    "$(pwd)/.venv/bin/python" -c "import flashsale, flashsale_testing, orders_api, order_processor, payment_fn, localaws, flashsale_stacks, flashsale_traces, flashsale_load, flashsale_chaos"
     touch .venv/.installed
     echo "installed .venv ($(.venv/bin/python --version))"
     ;;

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Build the payment Lambda's deployment zip: build/payment_fn.zip.
 
-Contents: the payment_fn package, the shared flashsale package, and their third-party
-dependencies as Linux x86_64 CPython 3.11 wheels (the Lambda runtime), except boto3/botocore and
-what only they need: the runtime provides those. The zip is deterministic (sorted entries, fixed
-timestamps and permissions), so the same sources and pins give the same bytes and the same
-content-addressed S3 key, which makes an unchanged redeploy an empty change set.
+Contents: the payment_fn package, the shared flashsale package (not its test support,
+shared/testsupport), and their third-party dependencies as Linux x86_64 CPython 3.11 wheels (the
+Lambda runtime), except boto3/botocore and what only they need: the runtime provides those. The
+zip is deterministic (sorted entries, fixed timestamps and permissions), so the same sources and
+pins give the same bytes and the same content-addressed S3 key, which makes an unchanged redeploy
+an empty change set.
 
 Usage: .venv/bin/python scripts/package_payment_fn.py [--out build/payment_fn.zip]
 """

@@ -14,8 +14,8 @@ from flashsale.adapters.dynamodb import (
     DynamoDbPaymentLedger,
     DynamoDbProductStore,
 )
+from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
 from flashsale.adapters.sns import BatchingSnsPublisher, SnsEventPublisher
-from flashsale.gateway import SimulatedPaymentGateway
 from flashsale.ports import EventPublisher
 from flashsale.services.payments import PaymentDeps
 from flashsale.services.reservations import Reserver

@@ -1,6 +1,7 @@
 """The interfaces the service layer and the entrypoints depend on; adapters implement them.
 
-Real adapters: flashsale.adapters.dynamodb and .sns; in-memory fakes: flashsale.adapters.memory.
+Real adapters: flashsale.adapters.dynamodb and .sns; in-memory fakes (test support, not shipped):
+flashsale_testing.memory.
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from flashsale.adapters.memory import (
+from flashsale.domain.model import Product
+from flashsale_testing.memory import (
     InMemoryOrderStore,
     InMemoryPaymentLedger,
     InMemoryProductStore,
 )
-from flashsale.domain.model import Product
 
 
 def make_products(stock: int = 10) -> list[Product]:

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from flashsale import bootstrap
+from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
 from flashsale.domain.model import ChargeStatus
-from flashsale.gateway import SimulatedPaymentGateway
 from flashsale.ports import GatewayError
 from flashsale.settings import LOCAL_DECLINE_CUSTOMER_ID, Settings
 

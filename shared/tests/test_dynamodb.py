@@ -16,7 +16,7 @@ from flashsale.adapters.dynamodb import (
     create_tables,
 )
 from flashsale.adapters.dynamodb.orders import DuplicateOrder
-from flashsale.domain.model import OrderStatus, Product
+from flashsale.domain.model import OrderStatus, Product, Route
 from flashsale.ports import IdempotencyConflict, LedgerEntry
 
 from .conftest import make_products
@@ -70,12 +70,25 @@ class TestDynamoDbOrderStore(OrderStoreContract):
             orders.place(order)
         assert products.get(1).stock == 9
 
+    def test_undecided_orders_are_scanned_page_by_page(self, orders):
+        wanted = [new_order((1, 1)) for _ in range(3)] + [new_order((2, 1), route=Route.LAMBDA)]
+        done, sync = new_order((1, 1)), new_order((3, 1), route=Route.SYNC)
+        for order in [*wanted, done, sync]:
+            orders.place(order)
+        orders.transition(wanted[0].order_id, {OrderStatus.PENDING}, OrderStatus.PROCESSING)
+        orders.transition(done.order_id, {OrderStatus.PENDING}, OrderStatus.FAILED)
+
+        found = list(orders.undecided([Route.ECS, Route.LAMBDA], page_size=2))
+
+        assert sorted(o.order_id for o in found) == sorted(o.order_id for o in wanted)
+        assert list(orders.undecided([])) == []
+
 
 def test_one_payment_costs_three_dynamodb_calls(ddb, orders, products):
     """The payment flow's data-plane cost: start (answering with the order), the keyed charge,
     the outcome (a group commit: shared with concurrent outcomes). A decline's outcome releases
     the stock in the same transaction."""
-    from flashsale.gateway import SimulatedPaymentGateway
+    from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
     from flashsale.services.payments import PaymentDeps, process_payment
 
     calls: list[str] = []

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from flashsale.adapters.memory import InMemoryPaymentLedger
+from flashsale.adapters.simulated_gateway import IdempotencyKeyReused, SimulatedPaymentGateway
 from flashsale.domain.model import ChargeStatus
-from flashsale.gateway import IdempotencyKeyReused, SimulatedPaymentGateway
 from flashsale.ports import ChargeOutcomeUnknown, GatewayError
+from flashsale_testing.memory import InMemoryPaymentLedger
 
 
 def gateway(ledger, **kwargs) -> SimulatedPaymentGateway:

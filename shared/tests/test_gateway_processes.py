@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from flashsale.adapters.dynamodb import DynamoDbPaymentLedger
+from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
 from flashsale.domain.model import ChargeStatus
-from flashsale.gateway import SimulatedPaymentGateway
 from flashsale.ports import ChargeOutcomeUnknown
 
 from .moto_support import SETTINGS, dynamodb_with_tables, moto_aws

@@ -1,14 +1,14 @@
 import pytest
 
-from flashsale.adapters.memory import (
+from flashsale.domain.model import Route
+from flashsale.events import OrderPlaced, decode
+from flashsale.ports import PublishError
+from flashsale_testing.memory import (
     InMemoryEventPublisher,
     InMemoryIdempotencyStore,
     InMemoryOrderStore,
     InMemoryProductStore,
 )
-from flashsale.domain.model import Route
-from flashsale.events import OrderPlaced, decode
-from flashsale.ports import PublishError
 
 from .conftest import make_products
 from .store_contract import IdempotencyStoreContract, OrderStoreContract, new_order

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from flashsale.adapters.memory import InMemoryOrderStore
+from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
 from flashsale.domain.model import (
     Charge,
     ChargeStatus,
@@ -13,7 +13,6 @@ from flashsale.domain.model import (
     OrderStatus,
     Route,
 )
-from flashsale.gateway import SimulatedPaymentGateway
 from flashsale.ports import GatewayError
 from flashsale.services.payments import (
     DECLINED_REASON,
@@ -24,6 +23,7 @@ from flashsale.services.payments import (
     process_payment,
     reconcile_payment,
 )
+from flashsale_testing.memory import InMemoryOrderStore
 
 
 def deps_for(orders, ledger, keys: bool = True, **gateway_kwargs) -> PaymentDeps:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from decimal import Decimal
 
-from flashsale.adapters.memory import InMemoryProductStore
 from flashsale.adapters.price_cache import PriceCache
 from flashsale.domain.model import Product
+from flashsale_testing.memory import InMemoryProductStore
 
 
 def catalog() -> list[Product]:

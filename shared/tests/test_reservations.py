@@ -12,15 +12,15 @@ import pytest
 
 from flashsale.adapters.dynamodb import DynamoDbOrderStore, DynamoDbProductStore
 from flashsale.adapters.dynamodb.reservations import DynamoDbReservationStore
-from flashsale.adapters.memory import (
-    InMemoryOrderStore,
-    InMemoryProductStore,
-    InMemoryReservationStore,
-)
 from flashsale.domain.model import Order, OrderItem, OutOfStock, Product, Route, UnknownProduct
 from flashsale.domain.reservation import BatchRejection, DuplicateOrder, PriceChanged
 from flashsale.ports import ReservationStore, StoreBusy
 from flashsale.services.reservations import Reserver
+from flashsale_testing.memory import (
+    InMemoryOrderStore,
+    InMemoryProductStore,
+    InMemoryReservationStore,
+)
 
 from .moto_support import SETTINGS, dynamodb_with_tables, moto_aws
 

@@ -18,8 +18,8 @@ from botocore.stub import Stubber
 from flashsale import tracing
 from flashsale.domain.model import Order, OrderItem, Route
 from flashsale.events import TRACE_HEADER_ATTRIBUTE, OrderPlaced, encode
-from flashsale.testing import CapturingEmitter, flatten, private_recorder, sdk_enabled
 from flashsale.tracing import TraceHeader
+from flashsale_testing.tracing import CapturingEmitter, flatten, private_recorder, sdk_enabled
 
 ROOT = "1-6b06e3c8-6b9f1f765fe0a22fb556bf7f"
 PARENT = "53995c3f42cd8ad8"

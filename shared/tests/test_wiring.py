@@ -147,8 +147,8 @@ def test_tracing_records_segments_when_enabled(monkeypatch):
 
 
 def test_gateway_randomness_is_injectable():
-    from flashsale.adapters.memory import InMemoryPaymentLedger
-    from flashsale.gateway import SimulatedPaymentGateway
+    from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
+    from flashsale_testing.memory import InMemoryPaymentLedger
 
     def outcomes(seed: int) -> list[str]:
         gateway = SimulatedPaymentGateway(

@@ -27,7 +27,12 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.datastructures import Headers
 from werkzeug.test import TestResponse
 
-from flashsale.adapters.memory import (
+from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
+from flashsale.domain.model import OrderStatus, Product
+from flashsale.services.payments import PaymentDeps
+from flashsale.services.reservations import Reserver
+from flashsale.settings import Settings
+from flashsale_testing.memory import (
     InMemoryEventPublisher,
     InMemoryIdempotencyStore,
     InMemoryOrderStore,
@@ -35,11 +40,6 @@ from flashsale.adapters.memory import (
     InMemoryProductStore,
     InMemoryReservationStore,
 )
-from flashsale.domain.model import OrderStatus, Product
-from flashsale.gateway import SimulatedPaymentGateway
-from flashsale.services.payments import PaymentDeps
-from flashsale.services.reservations import Reserver
-from flashsale.settings import Settings
 from orders_api import ApiDeps, create_app
 from orders_api.http import MAX_CONTENT_LENGTH
 

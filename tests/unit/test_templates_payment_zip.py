@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -81,3 +82,20 @@ def test_what_only_boto3_or_botocore_needs_is_pruned(packager: ModuleType, tmp_p
     remaining = sorted(p.name for p in tmp_path.iterdir())
     assert "botocore" not in remaining and "urllib3" not in remaining and "win" not in remaining
     assert {"powertools", "xray", "wrapt", "jmespath", "marshmallow"} <= set(remaining)
+
+
+def test_the_shipped_sources_hold_no_test_support(packager: ModuleType, tmp_path: Path) -> None:
+    """Fakes, test helpers and benchmarks live outside the packages the zip copies."""
+    for package in packager.SOURCES:
+        packager._copy_tree(package, tmp_path / package.name)
+    shipped = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.py"))
+
+    assert Path("payment_fn/handler.py") in shipped and Path("flashsale/bootstrap.py") in shipped
+    test_like = [str(p) for p in shipped if p.stem in {"testing", "memory", "bench", "fakes"}]
+    assert test_like == []
+    importing = [
+        str(p)
+        for p in shipped
+        if re.search(r"^\s*(from|import) flashsale_testing\b", (tmp_path / p).read_text(), re.M)
+    ]
+    assert importing == []

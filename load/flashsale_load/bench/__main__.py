@@ -224,7 +224,7 @@ def drain_one(stack: Stack, s: BenchSettings, out: Path, name: str) -> dict[str,
 
 
 def bench_coldstart(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
-    init = coldstart.module_init_seconds(coldstart.function_process_env(stack))
+    init = [t for t, _ in coldstart.import_times(coldstart.function_process_env(stack))]
     times = coldstart.invoke_times(stack, s.warm_invokes)
     print(
         f"payment_fn init (import + Powertools setup, fresh interpreter): "

@@ -1,9 +1,15 @@
 """payment_fn cold start: module init time in a fresh interpreter with the runtime's variables,
 and first-invoke latency through LocalStack after a configuration change forces a new runtime
-process."""
+process (`make bench ONLY=coldstart`).
+
+Without a stack, `python -m flashsale_load.bench.coldstart [--runs 10]` imports the handler in
+fresh interpreters under this environment plus the Lambda runtime's variables and prints the
+module init and the whole interpreter start, min / median / max. A figure, never a test.
+"""
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -16,9 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
+from flashsale.settings import Settings
 from flashsale_load import platform
 from flashsale_load.platform import Stack
 
@@ -61,11 +69,12 @@ def probe_event(queue_arn: str) -> dict:
     }
 
 
-def module_init_seconds(env: Mapping[str, str], runs: int = 3) -> list[float]:
-    """Seconds of module init (imports + Powertools setup), each in a fresh interpreter with
-    the function's environment."""
+def import_times(env: Mapping[str, str], runs: int = 3) -> list[tuple[float, float]]:
+    """(module init, whole interpreter run) in seconds per run, each in a fresh interpreter with
+    `env`; module init is imports + Powertools setup."""
     times = []
     for _ in range(runs):
+        started = time.perf_counter()
         result = subprocess.run(
             [sys.executable, "-c", _IMPORT_PROBE.format(module=HANDLER_MODULE)],
             env=dict(env),
@@ -73,9 +82,10 @@ def module_init_seconds(env: Mapping[str, str], runs: int = 3) -> list[float]:
             text=True,
             timeout=120,
         )
+        process = time.perf_counter() - started
         if result.returncode != 0:
             raise RuntimeError(f"importing {HANDLER_MODULE} failed: {result.stderr[-400:]}")
-        times.append(float(result.stdout.strip().splitlines()[-1]))
+        times.append((float(result.stdout.strip().splitlines()[-1]), process))
     return times
 
 
@@ -122,20 +132,51 @@ def invoke_times(stack: Stack, warm_invokes: int) -> InvokeTimes:
 
 
 def function_process_env(stack: Stack) -> dict[str, str]:
-    """What the handler imports under in its runtime process: this environment, the variables
-    the Lambda runtime sets that imports act on (outside Lambda the X-Ray SDK builds a sampler
-    with two X-Ray clients, which Lambda never does, and Powertools turns tracing off), and the
-    function's own variables."""
+    """What the handler imports under in its runtime process: this environment, the runtime's
+    variables and the function's own."""
     config = stack.lambda_.get_function_configuration(FunctionName=stack.function_name)
+    variables = config.get("Environment", {}).get("Variables", {})
+    return {**os.environ, **runtime_env(config, stack.settings.region), **variables}
+
+
+def runtime_env(config: Mapping[str, Any], region: str) -> dict[str, str]:
+    """The variables the Lambda runtime sets that imports act on: outside Lambda the X-Ray SDK
+    builds a sampler with two X-Ray clients, which Lambda never does, and Powertools turns
+    tracing off."""
     spec = importlib.util.find_spec(HANDLER_MODULE.partition(".")[0])
     task_root = Path(spec.origin).parents[1] if spec and spec.origin else Path.cwd()
-    runtime = {
+    return {
         "AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config["MemorySize"]),
         "AWS_LAMBDA_FUNCTION_VERSION": config.get("Version", "$LATEST"),
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{config['Runtime']}",
-        "AWS_REGION": stack.settings.region,
+        "AWS_REGION": region,
         "LAMBDA_TASK_ROOT": str(task_root),
     }
-    variables = config.get("Environment", {}).get("Variables", {})
-    return {**os.environ, **runtime, **variables}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="payment_fn module init in fresh interpreters")
+    parser.add_argument("--runs", type=int, default=10)
+    runs = parser.parse_args(argv).runs
+    settings = Settings.from_env()
+    #: the function as the payment_fn stack deploys it by default, on this interpreter
+    config = {
+        "FunctionName": f"{settings.env_name}-payment-fn",
+        "MemorySize": 512,
+        "Runtime": f"python{sys.version_info.major}.{sys.version_info.minor}",
+    }
+    env = {**os.environ, **runtime_env(config, settings.region)}
+    times = import_times(env, runs)
+    for label, values in (
+        ("init (imports + Powertools) ms", [init * 1000 for init, _ in times]),
+        ("interpreter + init ms", [process * 1000 for _, process in times]),
+    ):
+        print(
+            f"{label:32} min {min(values):7.1f}  median {statistics.median(values):7.1f}"
+            f"  max {max(values):7.1f}  ({runs} runs)"
+        )
+
+
+if __name__ == "__main__":
+    main()

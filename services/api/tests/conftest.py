@@ -11,7 +11,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from flashsale.adapters.memory import (
+from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
+from flashsale.domain.model import Product
+from flashsale.services.payments import PaymentDeps
+from flashsale.services.reservations import Reserver
+from flashsale.settings import Settings
+from flashsale_testing.memory import (
     InMemoryEventPublisher,
     InMemoryIdempotencyStore,
     InMemoryOrderStore,
@@ -19,11 +24,6 @@ from flashsale.adapters.memory import (
     InMemoryProductStore,
     InMemoryReservationStore,
 )
-from flashsale.domain.model import Product
-from flashsale.gateway import SimulatedPaymentGateway
-from flashsale.services.payments import PaymentDeps
-from flashsale.services.reservations import Reserver
-from flashsale.settings import Settings
 from orders_api import ApiDeps, create_app
 
 ADMIN_KEY = "test-admin-key"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flashsale.adapters.memory import (
+from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
+from flashsale.domain.model import Product
+from flashsale.services.payments import PaymentDeps
+from flashsale.services.reservations import Reserver
+from flashsale.settings import Settings
+from flashsale_testing.memory import (
     InMemoryEventPublisher,
     InMemoryIdempotencyStore,
     InMemoryOrderStore,
@@ -12,11 +17,6 @@ from flashsale.adapters.memory import (
     InMemoryProductStore,
     InMemoryReservationStore,
 )
-from flashsale.domain.model import Product
-from flashsale.gateway import SimulatedPaymentGateway
-from flashsale.services.payments import PaymentDeps
-from flashsale.services.reservations import Reserver
-from flashsale.settings import Settings
 from orders_api import ApiDeps, create_app
 
 

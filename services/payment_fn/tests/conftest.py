@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from flashsale.adapters.memory import (
+from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
+from flashsale.domain.model import Charge, Order, OrderItem, Product, Route
+from flashsale.events import OrderPlaced, encode
+from flashsale.ports import GatewayError
+from flashsale.services.payments import PaymentDeps
+from flashsale_testing.memory import (
     InMemoryOrderStore,
     InMemoryPaymentLedger,
     InMemoryProductStore,
 )
-from flashsale.domain.model import Charge, Order, OrderItem, Product, Route
-from flashsale.events import OrderPlaced, encode
-from flashsale.gateway import SimulatedPaymentGateway
-from flashsale.ports import GatewayError
-from flashsale.services.payments import PaymentDeps
 from payment_fn import handler, runtime
 from payment_fn.observability import logger
 

@@ -11,8 +11,8 @@ from aws_xray_sdk.core.lambda_launcher import LambdaContext
 
 from flashsale import tracing
 from flashsale.events import TRACE_HEADER_ATTRIBUTE
-from flashsale.testing import CapturingEmitter, flatten, sdk_enabled
 from flashsale.tracing import TraceHeader
+from flashsale_testing.tracing import CapturingEmitter, flatten, sdk_enabled
 from payment_fn import handler
 from payment_fn.observability import tracer
 

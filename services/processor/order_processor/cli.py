@@ -15,7 +15,7 @@ from order_processor.config import MAX_WAIT_SECONDS, ProcessorConfig
 from order_processor.queue import SqsQueue
 from order_processor.reconciler import ReconcileConfig, Reconciler, print_result
 from order_processor.redrive import redrive
-from order_processor.sweep_sources import DynamoDbUndecidedOrders, SqsRouteQueues
+from order_processor.sweep_sources import SqsRouteQueues
 from order_processor.sweeper import PeriodicSweeper, Reason, SweepConfig, Sweeper
 from order_processor.worker import Worker
 
@@ -117,7 +117,7 @@ def parser() -> argparse.ArgumentParser:
 
 def sweeper(settings: Settings, config: SweepConfig) -> Sweeper:
     return Sweeper(
-        DynamoDbUndecidedOrders(aws.client("dynamodb", settings), settings.orders_table),
+        bootstrap.order_store(settings),
         SqsRouteQueues.from_settings(aws.client("sqs", settings), settings),
         bootstrap.publisher(settings),
         config,
@@ -125,8 +125,7 @@ def sweeper(settings: Settings, config: SweepConfig) -> Sweeper:
 
 
 def reconciler(settings: Settings, config: ReconcileConfig) -> Reconciler:
-    orders = DynamoDbUndecidedOrders(aws.client("dynamodb", settings), settings.orders_table)
-    return Reconciler(orders, bootstrap.payment_deps(settings), config)
+    return Reconciler(bootstrap.order_store(settings), bootstrap.payment_deps(settings), config)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

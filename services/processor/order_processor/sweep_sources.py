@@ -1,61 +1,19 @@
-"""What the sweeper reads: undecided orders (a filtered DynamoDB scan) and the route queues.
-
-The orders table has no index on status, so finding undecided orders is a scan: paged, with
-the filter applied server-side. On AWS, with a large table, a sparse index on undecided orders
-would make each sweep cheap; the scan keeps the local stack free of it.
-"""
+"""What the sweeper reads besides the orders (`DynamoDbOrderStore.undecided`): the route queues."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flashsale.adapters.dynamodb.codec import item_to_order, value
-from flashsale.domain.model import Order, OrderStatus, Route
+from flashsale.domain.model import Route
 from flashsale.settings import Settings
 from order_processor.sweeper import QueueState
 
-SCAN_PAGE = 500
 _COUNTS = (
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed",
 )
-
-
-class DynamoDbUndecidedOrders:
-    def __init__(self, client: Any, table: str, page_size: int = SCAN_PAGE):
-        self._client = client
-        self.table = table
-        self.page_size = page_size
-
-    def undecided(self, routes: Iterable[Route]) -> Iterator[Order]:
-        wanted = sorted(str(Route(r)) for r in routes)
-        if not wanted:
-            return
-        values = {
-            ":pending": value(str(OrderStatus.PENDING)),
-            ":processing": value(str(OrderStatus.PROCESSING)),
-            **{f":r{i}": value(route) for i, route in enumerate(wanted)},
-        }
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "FilterExpression": "#status IN (:pending, :processing) AND #route IN ({})".format(
-                ", ".join(f":r{i}" for i in range(len(wanted)))
-            ),
-            "ExpressionAttributeNames": {"#status": "status", "#route": "route"},
-            "ExpressionAttributeValues": values,
-            "Limit": self.page_size,
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._client.scan(**kwargs)
-            for item in page.get("Items", []):
-                yield item_to_order(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class SqsRouteQueues:

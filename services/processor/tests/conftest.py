@@ -11,15 +11,15 @@ from decimal import Decimal
 
 import pytest
 
-from flashsale.adapters.memory import (
+from flashsale.adapters.simulated_gateway import SimulatedPaymentGateway
+from flashsale.domain.model import Order, OrderItem, Product, Route
+from flashsale.events import OrderPlaced, encode
+from flashsale.services.payments import PaymentDeps
+from flashsale_testing.memory import (
     InMemoryOrderStore,
     InMemoryPaymentLedger,
     InMemoryProductStore,
 )
-from flashsale.domain.model import Order, OrderItem, Product, Route
-from flashsale.events import OrderPlaced, encode
-from flashsale.gateway import SimulatedPaymentGateway
-from flashsale.services.payments import PaymentDeps
 from order_processor.config import ProcessorConfig
 from order_processor.queue import Message
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from flashsale.adapters.memory import InMemoryEventPublisher
 from flashsale.domain.model import Order, OrderItem, OrderStatus, Route
 from flashsale.services.payments import PaymentPending, TransientPaymentError, process_payment
+from flashsale_testing.memory import InMemoryEventPublisher
 from order_processor.reconciler import ReconcileConfig, Reconciler
 from order_processor.sweeper import PeriodicSweeper, Sweeper
 

@@ -1,5 +1,5 @@
-"""The sweeper's adapters and `order-processor sweep` against moto (in process): a pending order
-whose message is gone is published again to the topic, and the filter policy routes it."""
+"""The sweeper's queue adapter and `order-processor sweep` against moto (in process): a pending
+order whose message is gone is published again to the topic, and the filter policy routes it."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from moto import mock_aws
 
 from flashsale import bootstrap
 from flashsale.adapters.dynamodb import DynamoDbOrderStore, DynamoDbProductStore, create_tables
-from flashsale.domain.model import Order, OrderItem, OrderStatus, Product, Route
+from flashsale.domain.model import Order, OrderItem, Product, Route
 from flashsale.settings import Settings
 from order_processor.cli import main
-from order_processor.sweep_sources import DynamoDbUndecidedOrders, SqsRouteQueues
+from order_processor.sweep_sources import SqsRouteQueues
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -80,19 +80,6 @@ def bodies(sqs, url: str) -> list[dict]:
         QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
     ).get("Messages", [])
     return [json.loads(m["Body"]) for m in messages]
-
-
-def test_undecided_orders_are_scanned_page_by_page(aws, pipeline):
-    ddb, _, _ = pipeline
-    store = DynamoDbOrderStore(ddb, aws.orders_table, aws.products_table)
-    wanted = [place(ddb, aws, Route.ECS) for _ in range(3)] + [place(ddb, aws, Route.LAMBDA)]
-    done = place(ddb, aws, Route.ECS)
-    store.transition(done.order_id, {OrderStatus.PENDING}, OrderStatus.FAILED)
-    place(ddb, aws, Route.SYNC)
-    found = DynamoDbUndecidedOrders(ddb, aws.orders_table, page_size=2).undecided(
-        [Route.ECS, Route.LAMBDA]
-    )
-    assert sorted(o.order_id for o in found) == sorted(o.order_id for o in wanted)
 
 
 def test_queue_state_counts_every_message_and_knows_when_the_queue_was_made(aws, pipeline):

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from flashsale.adapters.memory import InMemoryEventPublisher
 from flashsale.domain.model import Order, OrderItem, OrderStatus, Route
 from flashsale.ports import PublishError
+from flashsale_testing.memory import InMemoryEventPublisher
 from order_processor.sweeper import (
     PeriodicSweeper,
     QueueState,

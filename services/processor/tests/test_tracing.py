@@ -10,8 +10,8 @@ import pytest
 
 from flashsale import tracing
 from flashsale.events import TRACE_HEADER_ATTRIBUTE
-from flashsale.testing import private_recorder
 from flashsale.tracing import TraceHeader
+from flashsale_testing.tracing import private_recorder
 from order_processor.queue import Message, SqsQueue
 from order_processor.worker import TRACE_SEGMENT, Worker, trace_parent
 

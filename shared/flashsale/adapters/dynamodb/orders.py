@@ -5,12 +5,16 @@ decrement per product plus the order put (attribute_not_exists), so concurrent b
 oversell and nothing is half-written.
 Status changes that need no answer (`transition`, `fail_and_release`) go through a group commit:
 concurrent ones of different orders share a transaction, each keeping its own condition.
+`undecided` finds the orders still `pending` or `processing` (the sweeper's and the reconciler's
+input): the table has no index on status, so it is a paged scan filtered server-side. On AWS,
+with a large table, a sparse index on undecided orders would make it cheap; the scan keeps the
+local stack free of it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -27,12 +31,16 @@ from flashsale.adapters.dynamodb.transact import MAX_TRANSACTION_ITEMS, transact
 from flashsale.domain.model import (
     Order,
     OrderStatus,
+    Route,
     check_transition,
     check_transition_fields,
     utc_now,
 )
 from flashsale.domain.reservation import DuplicateOrder as DuplicateOrder  # re-exported
 from flashsale.domain.reservation import refusal
+
+#: items a page when scanning for undecided orders
+SCAN_PAGE = 500
 
 
 class DynamoDbOrderStore:
@@ -69,6 +77,34 @@ class DynamoDbOrderStore:
         )
         item = response.get("Item")
         return item_to_order(item) if item else None
+
+    def undecided(self, routes: Iterable[Route], page_size: int = SCAN_PAGE) -> Iterator[Order]:
+        """Orders `pending` or `processing` on `routes`, scanned `page_size` items a page."""
+        wanted = sorted(str(Route(r)) for r in routes)
+        if not wanted:
+            return
+        values = {
+            ":pending": value(str(OrderStatus.PENDING)),
+            ":processing": value(str(OrderStatus.PROCESSING)),
+            **{f":r{i}": value(route) for i, route in enumerate(wanted)},
+        }
+        kwargs: dict[str, Any] = {
+            "TableName": self.orders_table,
+            "FilterExpression": "#status IN (:pending, :processing) AND #route IN ({})".format(
+                ", ".join(f":r{i}" for i in range(len(wanted)))
+            ),
+            "ExpressionAttributeNames": {"#status": "status", "#route": "route"},
+            "ExpressionAttributeValues": values,
+            "Limit": page_size,
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._client.scan(**kwargs)
+            for item in page.get("Items", []):
+                yield item_to_order(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def transition(
         self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any

@@ -1,7 +1,4 @@
-"""Test support for code that traces: a recorder's emitter that keeps what it would send.
-
-Shipped with the package (like moto's mocks) so the tests of every service share one copy.
-"""
+"""Test support for code that traces: a recorder's emitter that keeps what it would send."""
 
 from __future__ import annotations
 
