@@ -18,7 +18,7 @@ import requests
 
 from flashsale.settings import Settings
 from localaws import envfile
-from localaws.config import PlatformConfig
+from localaws.config import CALLS_PATH, PlatformConfig
 
 PROCESSOR = "processor"
 
@@ -193,11 +193,11 @@ def set_reserved_concurrency(stack: Stack, value: int | None) -> None:
 
 
 # moto's request counter -------------------------------------------------------------------
-def dynamodb_calls(stack: Stack) -> int | None:
-    """DynamoDB requests moto served since it started; None when it cannot say."""
+def dynamodb_calls(stack: Stack) -> dict[str, int] | None:
+    """DynamoDB requests moto served since it started, per operation; None when it cannot say."""
     try:
-        response = requests.get(f"{stack.cfg.moto_url}/_localaws/calls", timeout=5)
+        response = requests.get(f"{stack.cfg.moto_url}{CALLS_PATH}", timeout=5)
         response.raise_for_status()
-        return sum(response.json().get("dynamodb", {}).values())
+        return dict(response.json().get("dynamodb", {}))
     except (requests.RequestException, ValueError):
         return None

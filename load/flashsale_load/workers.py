@@ -51,7 +51,7 @@ def drain_step(
         print(f"  {placed.rejected} of {backlog} orders were refused by the API", flush=True)
     proc.wait_for(lambda: stack.queue_depth(url) >= len(placed.order_ids), 30, 0.5)
     calls_before = platform.dynamodb_calls(stack)
-    calls_after: list[int | None] = []
+    calls_after: list[dict[str, int] | None] = []
 
     def backlog() -> int:
         depth = stack.queue_depth(url)
@@ -70,7 +70,7 @@ def drain_step(
     write_records(out_dir / f"{target.name}-c{concurrency}-orders.csv", records)
     calls = None
     if calls_before is not None and calls_after and calls_after[0] is not None:
-        calls = calls_after[0] - calls_before
+        calls = sum(calls_after[0].values()) - sum(calls_before.values())
     result = drain_result(target.name, concurrency, latency_s, resumed, records, calls)
     return result, records
 

@@ -11,6 +11,8 @@ HOST = "127.0.0.1"
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
 LOCALSTACK_SERVICES = "sqs,sns,lambda,cloudformation,logs,cloudwatch,iam,sts"
+#: the moto server's request counter (localaws.moto_server): DynamoDB calls per operation
+CALLS_PATH = "/_localaws/calls"
 
 
 def _checkout_root() -> Path:

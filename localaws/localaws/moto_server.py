@@ -35,6 +35,8 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 
+from localaws.config import CALLS_PATH
+
 WRITE_OPS = {"Put", "Delete", "Update"}
 
 
@@ -133,9 +135,6 @@ def _service_of(environ: dict[str, Any]) -> str:
     credential = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2]
     parts = credential.split(",")[0].split("/")
     return parts[3] if len(parts) > 3 else "other"
-
-
-CALLS_PATH = "/_localaws/calls"
 
 
 def _operation_of(environ: dict[str, Any]) -> str:

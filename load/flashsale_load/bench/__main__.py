@@ -38,7 +38,7 @@ from typing import Any
 import requests
 
 from flashsale.domain.model import utc_now
-from flashsale_load import config, machine, scenarios
+from flashsale_load import config, machine, platform, scenarios
 from flashsale_load.bench import acceptance, coldstart, rss
 from flashsale_load.config import BenchSettings
 from flashsale_load.consumers import LambdaConsumer, consumer
@@ -133,12 +133,12 @@ def _api_runs(
             started = utc_now()
             acceptance.warm_up(api)
             measured_from = utc_now()
-            before = acceptance.dynamodb_calls(stack)
+            before = platform.dynamodb_calls(stack)
             steps = acceptance.run_steps(
                 label, api, s.step_users, s.step_seconds, out / "acceptance", s.p99_limit_ms
             )
             figures = acceptance.intake_figures(
-                stack, measured_from, before, acceptance.dynamodb_calls(stack)
+                stack, measured_from, before, platform.dynamodb_calls(stack)
             )
             print(figures.line(f"coalescing {'on' if coalescing else 'off'}"), flush=True)
             # the accepted orders are benchmark traffic: drop their messages and fail them

@@ -32,7 +32,6 @@ API_KEYS = (
     "RESERVATION_COALESCING",
     "RESERVATION_BATCH_LIMIT",
 )
-MOTO_CALLS_PATH = "/_localaws/calls"
 #: a step counts only if at most this share of its requests failed
 MAX_FAILURE_RATIO = 0.001
 #: stepping goes on past the limit (a noisy machine can cross it at one user) until a step's p99
@@ -200,19 +199,6 @@ class IntakeFigures:
             "calls_per_order": self.calls_per_order,
             "transact_writes_per_order": self.transact_writes_per_order,
         }
-
-
-def dynamodb_calls(stack: Stack) -> dict[str, int] | None:
-    """DynamoDB requests the moto server has served, per operation; None when not known."""
-    url = stack.settings.endpoint_url("dynamodb")
-    if not url:
-        return None
-    try:
-        response = requests.get(url.rstrip("/") + MOTO_CALLS_PATH, timeout=5)
-        response.raise_for_status()
-        return dict(response.json().get("dynamodb", {}))
-    except (requests.RequestException, ValueError):
-        return None
 
 
 def intake_figures(
