@@ -13,19 +13,16 @@ cancellation), so one unit's refusal never decides another's.
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from flashsale.adapters.dynamodb.codec import error_code
+from flashsale.adapters.dynamodb.transact import MAX_TRANSACTION_ITEMS as MAX_ACTIONS
+from flashsale.adapters.dynamodb.transact import transact
 from flashsale.ports import StoreBusy
 
-MAX_ACTIONS = 100
 CONFLICT_RETRIES = 8
 
 
@@ -108,32 +105,21 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Unit]) -> None:
         pending = list(batch)
-        attempt = 0
         while pending:
             actions = [action for unit in pending for action in unit.actions]
             self.transactions += 1
-            try:
-                self._client.transact_write_items(TransactItems=actions)
-            except ClientError as exc:
-                code = error_code(exc)
-                if code == "TransactionCanceledException":
-                    reasons = exc.response.get("CancellationReasons") or []
-                    refused = self._refused(pending, reasons)
-                    if refused:
-                        for unit in refused:
-                            unit.ok = False
-                        pending = [unit for unit in pending if unit not in refused]
-                        continue
-                elif code not in {"TransactionInProgressException", "ThrottlingException"}:
-                    raise
-                attempt += 1
-                if attempt > CONFLICT_RETRIES:
-                    raise StoreBusy("group commit kept conflicting with other writes") from exc
-                self._sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
-                continue
-            for unit in pending:
-                unit.ok = True
-            return
+            reasons = transact(self._client, actions, CONFLICT_RETRIES, self._sleep)
+            if reasons is None:
+                for unit in pending:
+                    unit.ok = True
+                return
+            refused = self._refused(pending, reasons)
+            if not refused:
+                codes = sorted({str(r.get("Code")) for r in reasons} - {"None"})
+                raise StoreBusy(f"group commit cancelled without a failed condition: {codes}")
+            for unit in refused:
+                unit.ok = False
+            pending = [unit for unit in pending if unit not in refused]
 
     @staticmethod
     def _refused(pending: list[_Unit], reasons: list[dict[str, Any]]) -> list[_Unit]:
