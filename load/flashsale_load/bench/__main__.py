@@ -106,8 +106,8 @@ def bench_acceptance(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any
             print(f"sustained {label}: no step kept p99 under {s.p99_limit_ms:g} ms")
     for mode, (_, figures) in runs.items():
         print(figures.line(f"coalescing {mode}"))
-    print(f"acceptance ratio (coalescing off): {_ratio(ratios['off'])}")
-    print(f"acceptance ratio: {_ratio(ratios['on'])}")
+    print(f"acceptance ratio (coalescing off): {fmt_num(ratios['off'], 2)}")
+    print(f"acceptance ratio: {fmt_num(ratios['on'], 2)}")
     return {
         "p99_limit_ms": s.p99_limit_ms,
         "gunicorn": gunicorn_env or "defaults",
@@ -147,10 +147,6 @@ def _api_runs(
             print(f"  discarded {purged} benchmark orders from the order queue", flush=True)
         runs["on" if coalescing else "off"] = (steps, figures)
     return runs
-
-
-def _ratio(ratio: float | None) -> str:
-    return f"{ratio:.2f}" if ratio is not None else "n/a"
 
 
 def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:

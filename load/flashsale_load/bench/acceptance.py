@@ -182,14 +182,11 @@ class IntakeFigures:
         return self.transact_writes / self.orders
 
     def line(self, label: str) -> str:
-        def fmt(number: float | None, spec: str) -> str:
-            return "n/a" if number is None else format(number, spec)
-
         return (
             f"  {label}: {self.orders} orders in {self.writes} writes, batch mean "
-            f"{fmt(self.mean_batch, '.2f')} max {fmt(self.max_batch, 'd')}; DynamoDB calls per "
-            f"order {fmt(self.calls_per_order, '.2f')} (TransactWriteItems "
-            f"{fmt(self.transact_writes_per_order, '.2f')})"
+            f"{fmt_num(self.mean_batch, 2)} max {fmt_num(self.max_batch)}; DynamoDB calls per "
+            f"order {fmt_num(self.calls_per_order, 2)} (TransactWriteItems "
+            f"{fmt_num(self.transact_writes_per_order, 2)})"
         )
 
     def as_dict(self) -> dict[str, Any]:
