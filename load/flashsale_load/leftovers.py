@@ -187,21 +187,16 @@ def fail_pending_orders(
     since: str | None = None,
     before: str | None = None,
 ) -> int:
-    """Move the `pending` orders of `routes` created in [since, before] to `failed` and release
-    their stock; returns how many moved (an order a consumer took first is left to it)."""
+    """Move the `pending` orders of `routes` created in [since, before] to `failed` with their
+    stock released, in one transaction each (the API's own compensation); returns how many
+    moved (an order a consumer took first is left to it)."""
     from flashsale import bootstrap
 
     orders = bootstrap.order_store(stack.settings)
     failed = 0
     for order_id in list(order_ids(stack, "pending", routes, since, before)):
-        moved = orders.transition(
-            order_id,
-            {OrderStatus.PENDING},
-            OrderStatus.FAILED,
-            failed_at=utc_now(),
-            failure_reason=REASON,
-        )
-        if moved:
-            orders.release_stock(order_id)
+        if orders.fail_and_release(
+            order_id, {OrderStatus.PENDING}, failed_at=utc_now(), failure_reason=REASON
+        ):
             failed += 1
     return failed
