@@ -8,11 +8,14 @@ Two fixes over `moto_server` for a pipeline under load (moto is pinned, see cons
   O(orders already placed): transactions here check every condition first, then apply, backing up
   only the items they write.
 
+It is served by gunicorn (one gthread worker: moto's state lives in one process) so that clients
+keep their connections; per-request plumbing costs are cut by `localaws.moto_fast`.
+
 It also counts the requests it serves per service and operation, so a benchmark can print the
 data-plane calls an order costs: `GET /_localaws/calls` answers
 `{"dynamodb": {"TransactWriteItems": 12, ...}, ...}` (counts since start; read twice, subtract).
 
-Run: python -m localaws.moto_server [--host 127.0.0.1] [--port 4567]
+Run: python -m localaws.moto_server [--host 127.0.0.1] [--port 4567] [--threads 32]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 
+from localaws import moto_fast
 from localaws.config import CALLS_PATH
 
 WRITE_OPS = {"Put", "Delete", "Update"}
@@ -186,22 +190,62 @@ class Serialized:
                     close()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from werkzeug.serving import run_simple
+def create_app() -> Serialized:
+    """moto's WSGI app for every service, with the fixes above, serialized and counted."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    install_transaction_fix()
+    moto_fast.install()
+    return Serialized(DomainDispatcherApplication(create_backend_app))
+
+
+def serve(app: Callable[..., Iterable[bytes]], host: str, port: int, threads: int) -> None:
+    """Serve `app` from one gunicorn gthread worker (moto's state lives in one process).
+
+    moto's own server (werkzeug's development server) closes the connection after every
+    response: each call then paid a TCP handshake and a new thread on both sides. gunicorn keeps
+    connections alive and serves them from a fixed pool of threads.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    class MotoServer(BaseApplication):
+        def load_config(self) -> None:
+            settings = {
+                "bind": f"{host}:{port}",
+                "workers": 1,
+                "worker_class": "gthread",
+                "threads": threads,
+                "keepalive": 75,
+                "timeout": 120,
+                "graceful_timeout": 5,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+                "proc_name": "localaws-moto",
+                "control_socket_disable": True,
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Callable[..., Iterable[bytes]]:
+            return app
+
+    MotoServer().run()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", "4567")))
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("MOTO_THREADS", "32")),
+        help="requests served at once (each service still runs one at a time)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))
-    install_transaction_fix()
-    app = Serialized(DomainDispatcherApplication(create_backend_app))
-    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    serve(create_app(), args.host, args.port, args.threads)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,230 @@
+"""moto_fast changes how moto reads and answers DynamoDB calls, never what a client reads: the same
+calls, made once on stock moto and once with the patches, give the same answers and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from localaws import moto_fast
+
+CREDS = {"region_name": "us-east-1", "aws_access_key_id": "test", "aws_secret_access_key": "test"}
+ORDER = {
+    "order_id": {"S": "o-1"},
+    "items": {
+        "L": [
+            {"M": {"product_id": {"N": "1"}, "quantity": {"N": "2"}, "price": {"N": "5.04"}}},
+            {"M": {"product_id": {"N": "7"}, "quantity": {"N": "1"}, "price": {"N": "12"}}},
+        ]
+    },
+    "total": {"N": "22.08"},
+    "status": {"S": "pending"},
+    "flags": {"SS": ["a", "b"]},
+    "counts": {"NS": ["1", "2.5"]},
+    "released": {"BOOL": False},
+    "note": {"NULL": True},
+}
+
+
+def _outcome(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        answer = call()
+    except ClientError as exc:
+        error = exc.response
+        return {"error": error["Error"], "reasons": error.get("CancellationReasons")}
+    answer.pop("ResponseMetadata", None)
+    return answer
+
+
+def scenario(ddb: Any) -> list[dict[str, Any]]:
+    """Every patched operation, its usual variants and its errors; the answers in order."""
+    ddb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.create_table(
+        TableName="events",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    product = {"product_id": {"S": "p-1"}, "stock": {"N": "3"}}
+    key = {"order_id": {"S": "o-1"}}
+    calls: list[Callable[[], dict[str, Any]]] = [
+        lambda: ddb.put_item(TableName="orders", Item=ORDER, ReturnConsumedCapacity="TOTAL"),
+        lambda: ddb.put_item(
+            TableName="orders", Item=ORDER, ConditionExpression="attribute_not_exists(order_id)"
+        ),
+        lambda: ddb.put_item(
+            TableName="orders", Item={"order_id": {"S": "big"}, "x": {"S": "x" * 410_000}}
+        ),
+        lambda: ddb.get_item(TableName="orders", Key=key),
+        lambda: ddb.get_item(TableName="orders", Key={"order_id": {"S": "missing"}}),
+        lambda: ddb.get_item(
+            TableName="orders",
+            Key=key,
+            ProjectionExpression="#s, items[0].price",
+            ExpressionAttributeNames={"#s": "status"},
+        ),
+        lambda: ddb.put_item(TableName="orders", Item={"order_id": {"S": "p-1"}, **product}),
+        lambda: ddb.update_item(
+            TableName="orders",
+            Key=key,
+            UpdateExpression="SET #s = :s, total = total + :t REMOVE note",
+            ConditionExpression="#s = :was",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":s": {"S": "processing"},
+                ":t": {"N": "1"},
+                ":was": {"S": "pending"},
+            },
+            ReturnValues="ALL_NEW",
+        ),
+        lambda: ddb.update_item(
+            TableName="orders",
+            Key=key,
+            UpdateExpression="SET #s = :s",
+            ConditionExpression="#s = :was",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "x"}, ":was": {"S": "pending"}},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        ),
+        lambda: ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "orders",
+                        "Key": {"order_id": {"S": "p-1"}},
+                        "UpdateExpression": "SET stock = stock - :q",
+                        "ConditionExpression": "stock >= :q",
+                        "ExpressionAttributeValues": {":q": {"N": "2"}},
+                    }
+                },
+                {"Put": {"TableName": "orders", "Item": {**ORDER, "order_id": {"S": "o-2"}}}},
+            ],
+            ClientRequestToken="t-1",
+        ),
+        lambda: ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "orders",
+                        "Key": {"order_id": {"S": "p-1"}},
+                        "UpdateExpression": "SET stock = stock - :q",
+                        "ConditionExpression": "stock >= :q",
+                        "ExpressionAttributeValues": {":q": {"N": "2"}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": "orders",
+                        "Item": {**ORDER, "order_id": {"S": "o-3"}},
+                        "ConditionExpression": "attribute_not_exists(order_id)",
+                    }
+                },
+            ]
+        ),
+        lambda: ddb.transact_get_items(
+            TransactItems=[
+                {"Get": {"TableName": "orders", "Key": key}},
+                {"Get": {"TableName": "orders", "Key": {"order_id": {"S": "nope"}}}},
+            ]
+        ),
+        lambda: ddb.batch_write_item(
+            RequestItems={
+                "events": [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "pk": {"S": "a"},
+                                "sk": {"N": str(n)},
+                                "blob": {"B": b"\x00\xff" * n},
+                            }
+                        }
+                    }
+                    for n in range(1, 6)
+                ]
+            }
+        ),
+        lambda: ddb.batch_get_item(
+            RequestItems={
+                "events": {
+                    "Keys": [
+                        {"pk": {"S": "a"}, "sk": {"N": "2"}},
+                        {"pk": {"S": "a"}, "sk": {"N": "9"}},
+                    ]
+                }
+            }
+        ),
+        lambda: ddb.query(
+            TableName="events",
+            KeyConditionExpression="pk = :p AND sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={":p": {"S": "a"}, ":lo": {"N": "2"}, ":hi": {"N": "4"}},
+            ScanIndexForward=False,
+            Limit=2,
+        ),
+        lambda: ddb.scan(
+            TableName="orders",
+            FilterExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "pending"}},
+        ),
+        lambda: ddb.scan(TableName="events", Limit=2, Select="COUNT"),
+        lambda: ddb.delete_item(TableName="orders", Key=key, ReturnValues="ALL_OLD"),
+        lambda: ddb.delete_item(TableName="missing-table", Key=key),
+    ]
+    return [_outcome(call) for call in calls]
+
+
+def _run() -> list[dict[str, Any]]:
+    with mock_aws():
+        return scenario(boto3.client("dynamodb", **CREDS))
+
+
+def test_clients_read_the_same_answers_and_errors_with_the_patches(monkeypatch):
+    stock = _run()
+    moto_fast.install(monkeypatch.setattr)
+    assert _run() == stock
+    assert any("error" in answer for answer in stock)  # the errors were compared too
+
+
+def test_an_item_over_the_size_limit_is_still_refused(monkeypatch):
+    moto_fast.install(monkeypatch.setattr)
+    with mock_aws():
+        ddb = boto3.client("dynamodb", **CREDS)
+        ddb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ddb.put_item(TableName="t", Item={"k": {"S": "fits"}, "x": {"S": "x" * 400_000}})
+        with pytest.raises(ClientError, match="Item size has exceeded"):
+            ddb.put_item(TableName="t", Item={"k": {"S": "big"}, "x": {"S": "x" * 405_001}})
+
+
+@pytest.mark.parametrize(
+    ("body", "plain"),
+    [
+        ('{"Item": {"k": {"S": "B"}}}', True),
+        ('{"Item": {"k": {"S": "\\"B\\": x"}}}', True),
+        ('{"Item": {"k": {"B": "AAE="}}}', False),
+        ('{"Item": {"k": {"BS": ["AAE="]}}}', False),
+    ],
+)
+def test_binary_attributes_keep_motos_parser(body, plain):
+    assert moto_fast.plain_json(body) is plain
