@@ -150,12 +150,13 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
                     {
                         "PutRequest": {
                             "Item": {
-                                "pk": {"S": "a"},
+                                "pk": {"S": pk},
                                 "sk": {"N": str(n)},
                                 "blob": {"B": b"\x00\xff" * n},
                             }
                         }
                     }
+                    for pk in ("a", "b")
                     for n in range(1, 6)
                 ]
             }
@@ -176,6 +177,30 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
             ExpressionAttributeValues={":p": {"S": "a"}, ":lo": {"N": "2"}, ":hi": {"N": "4"}},
             ScanIndexForward=False,
             Limit=2,
+        ),
+        lambda: ddb.query(
+            TableName="events",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "b"}},
+            Limit=3,
+            ExclusiveStartKey={"pk": {"S": "b"}, "sk": {"N": "1"}},
+        ),
+        lambda: ddb.query(
+            TableName="events",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "a"}},
+        ),
+        lambda: ddb.query(
+            TableName="events",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "nobody"}},
+        ),
+        lambda: ddb.query(
+            TableName="orders",
+            KeyConditionExpression="order_id = :o",
+            FilterExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":o": {"S": "o-2"}, ":s": {"S": "pending"}},
         ),
         lambda: ddb.scan(
             TableName="orders",
