@@ -14,6 +14,9 @@ most of it plumbing rather than DynamoDB:
 - building an item checked the 400 KB limit by summing the sizes of every attribute already set
   at each attribute set (quadratic, and recursive in nested maps and lists): an item is now sized
   once, against the same limit;
+- every condition was parsed again on every call, although a pipeline sends the same few
+  expressions with the same few values over and over: the parsed condition (a tree evaluated
+  against an item, never changed by the evaluation) is kept per expression, names and values;
 - a Query on a table's own key sorted every item of the table to keep those of one partition
   (a ledger lookup cost 0.13 s of CPU once the table held the charges of a few thousand orders):
   it now starts from that partition's items; queries on an index keep moto's code.
@@ -131,6 +134,53 @@ def _item_patches() -> list[Patch]:
     return [(Item, "__init__", init)]
 
 
+#: distinct (expression, names, values) conditions kept parsed
+CONDITION_CACHE_SIZE = 4096
+
+
+def _condition_patches() -> list[Patch]:
+    from moto.dynamodb import comparisons, models, responses
+    from moto.dynamodb.models import table
+
+    generic = comparisons.create_condition_expression_parser
+
+    @functools.lru_cache(maxsize=CONDITION_CACHE_SIZE)
+    def parsed(expr: str | None, names: str, values: str) -> tuple[Any, Any, Any]:
+        parser = generic(expr, json.loads(names), json.loads(values))
+        return parser.parse(), parser.expr_attr_names_found, parser.expr_attr_values_found
+
+    def key(mapping: dict[str, Any] | None) -> str:
+        return json.dumps(mapping, sort_keys=True)
+
+    class Parsed:
+        """Stands in for moto's parser: `parse()` and what it found come from the cache."""
+
+        def __init__(self, expr: str | None, names: Any, values: Any) -> None:
+            self._args = (expr, key(names), key(values))
+            self.expr_attr_names_found: Any = None
+            self.expr_attr_values_found: Any = None
+
+        def parse(self) -> Any:
+            op, names_found, values_found = parsed(*self._args)
+            self.expr_attr_names_found = list(names_found)  # copies: callers may extend them
+            self.expr_attr_values_found = list(values_found)
+            return op
+
+    def get_filter_expression(expr: str | None, names: Any, values: Any) -> Any:
+        return Parsed(expr, names, values).parse()
+
+    return [
+        *[
+            (module, "create_condition_expression_parser", Parsed)
+            for module in (comparisons, models, responses)
+        ],
+        *[
+            (module, "get_filter_expression", get_filter_expression)
+            for module in (comparisons, models, table)
+        ],
+    ]
+
+
 def _query_patches() -> list[Patch]:
     from moto.dynamodb.models.table import Table
 
@@ -161,7 +211,13 @@ def _query_patches() -> list[Patch]:
 
 def patches() -> list[Patch]:
     """(owner, attribute, replacement) for every fix above."""
-    return [*_dispatch_patches(), *_json_patches(), *_item_patches(), *_query_patches()]
+    return [
+        *_dispatch_patches(),
+        *_json_patches(),
+        *_item_patches(),
+        *_condition_patches(),
+        *_query_patches(),
+    ]
 
 
 def install(setattr_: Callable[[Any, str, Any], None] = setattr) -> None:

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb import comparisons
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
     MultipleTransactionsException,
@@ -73,7 +73,7 @@ def _check(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> li
             seen.add(marker)
             current = backend.get_item(op["TableName"], key)
             if op.get("ConditionExpression") is not None:
-                condition = get_filter_expression(
+                condition = comparisons.get_filter_expression(
                     op["ConditionExpression"],
                     op.get("ExpressionAttributeNames"),
                     op.get("ExpressionAttributeValues"),

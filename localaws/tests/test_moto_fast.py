@@ -138,6 +138,17 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
                 },
             ]
         ),
+        *[  # one expression, two values: the second is refused (a cache keyed on values)
+            lambda q=q: ddb.update_item(
+                TableName="orders",
+                Key={"order_id": {"S": "p-1"}},
+                UpdateExpression="SET stock = stock - :q",
+                ConditionExpression="stock >= :q",
+                ExpressionAttributeValues={":q": {"N": q}},
+                ReturnValues="UPDATED_NEW",
+            )
+            for q in ("1", "100")
+        ],
         lambda: ddb.transact_get_items(
             TransactItems=[
                 {"Get": {"TableName": "orders", "Key": key}},
