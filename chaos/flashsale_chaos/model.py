@@ -15,7 +15,7 @@ class Check:
 
 
 @dataclass
-class Outcome:
+class ScenarioResult:
     """One row of the audit table."""
 
     scenario: str

@@ -1,6 +1,6 @@
 from dataclasses import replace
 
-from support.polling import eventually
+from flashsale_kit.polling import wait_until
 
 from flashsale_load.sampler import QueueSampler, read_errors, read_samples
 
@@ -66,7 +66,7 @@ def test_thread_samples_until_stopped():
     sampler = QueueSampler(FakeSqs({"u1": (0, 0)}), {"order-queue": "u1"}, interval=0.01)
     sampler.start()
     try:
-        eventually(lambda: len(sampler.samples) >= 3, timeout=5, interval=0.01)
+        wait_until(lambda: len(sampler.samples) >= 3, timeout=5, interval=0.01)
     finally:
         sampler.stop()
     assert not sampler._thread.is_alive()

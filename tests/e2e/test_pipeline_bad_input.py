@@ -50,13 +50,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pipeline(local_aws: dict[str, str], aws) -> Iterator[Pipeline]:
-    pipeline = Pipeline.connect(aws)
-    yield pipeline
-    pipeline.close()
-
-
 def _error(response: requests.Response, status: int, field: str | None = None) -> None:
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"].startswith("application/json")
@@ -101,7 +94,7 @@ def test_chunked_body_over_the_limit_is_413(pipeline: Pipeline) -> None:
 
 def test_a_sold_out_quantity_is_409_and_reserves_nothing(pipeline: Pipeline) -> None:
     api = pipeline.api
-    product = pipeline.tables.new_product(api, stock=3)
+    product = pipeline.pipeline.new_product(stock=3)
     body = {"customer_id": 7, "items": [{"product_id": product, "quantity": 2}] * 2}
     response = api.session.post(f"{api.url}/orders/async", json=body, timeout=10)
     _error(response, 409)

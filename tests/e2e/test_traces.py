@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 import requests
-from support.polling import eventually
+from flashsale_kit.polling import wait_until
 
 from flashsale.settings import Settings
 from flashsale.tracing import TraceHeader
@@ -112,7 +112,7 @@ def complete(xray, trace_id: str, route: str) -> Trace:
             return None
         return trace
 
-    return eventually(ready, timeout=TRACE_DEADLINE_S, interval=0.5)
+    return wait_until(ready, timeout=TRACE_DEADLINE_S, interval=0.5)
 
 
 def request_segment(trace: Trace, status: int) -> Span:
@@ -124,7 +124,7 @@ def request_segment(trace: Trace, status: int) -> Span:
 @pytest.mark.parametrize("route", ["ecs", "lambda"])
 def test_an_async_order_is_one_trace_from_request_to_outcome(api, orders, xray, route):
     order_id, trace_id, status = place(api, route)
-    assert eventually(lambda: orders(order_id) == "completed", timeout=OUTCOME_DEADLINE_S)
+    assert wait_until(lambda: orders(order_id) == "completed", timeout=OUTCOME_DEADLINE_S)
 
     trace = complete(xray, trace_id, route)
 

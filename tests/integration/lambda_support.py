@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from flashsale_kit.polling import wait_until
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -155,18 +155,6 @@ def zip_files(files: dict[str, str]) -> bytes:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def wait_until(probe: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
-    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s (last value: {last!r})")
 
 
 def process_running(pid: int, runtime_id: str) -> bool:

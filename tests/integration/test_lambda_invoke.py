@@ -7,6 +7,7 @@ import json
 import os
 from urllib.parse import urlsplit
 
+from flashsale_kit.polling import wait_until
 from integration import lambda_support as support
 from integration.lambda_support import (
     Functions,
@@ -14,7 +15,6 @@ from integration.lambda_support import (
     endpoint,
     process_running,
     unique,
-    wait_until,
     zip_files,
 )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import time
 
+from flashsale_kit.polling import wait_until
 from integration import lambda_support as support
-from integration.lambda_support import Functions, client, unique, wait_until
+from integration.lambda_support import Functions, client, unique
 
 lam, sqs, functions, queues = (
     support.lam,

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from flashsale_kit.api import answers
+from flashsale_kit.polling import poll
+from flashsale_kit.running import RunningStack
 
-from flashsale_load import machine, platform, proc, scenarios
+from flashsale_load import machine, proc, scenarios
 from flashsale_load.locust_stats import RequestStats, read_final
 from flashsale_load.phases import phase
-from flashsale_load.platform import Stack
 from flashsale_load.report import fmt_num
 
 PHASE = "async-ecs"
@@ -135,20 +137,13 @@ def bare_server(port: int, log_path: Path, env: Mapping[str, str]):
     process = proc.start(argv, log_path, {**env, "API_HOST": "127.0.0.1", "API_PORT": str(port)})
     url = f"http://127.0.0.1:{port}"
     try:
-        if not proc.wait_for(lambda: _healthy(url) or process.poll() is not None, 30):
+        if not poll(lambda: answers(url, "/health", 1) or process.poll() is not None, 30):
             raise RuntimeError(f"the bare server did not answer on {url} (see {log_path})")
         if process.poll() is not None:
             raise RuntimeError(f"the bare server exited ({process.returncode}), see {log_path}")
         yield url
     finally:
         proc.stop(process)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/health", timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def steps_json(steps: Sequence[Step]) -> list[dict]:
@@ -199,7 +194,7 @@ class IntakeFigures:
 
 
 def intake_figures(
-    stack: Stack,
+    stack: RunningStack,
     since: str,
     before: Mapping[str, int] | None,
     after: Mapping[str, int] | None,
@@ -208,11 +203,15 @@ def intake_figures(
     placed it) and the DynamoDB calls between the two counts."""
     batches: dict[str, int] = {}
     orders = 0
-    pages = stack.dynamodb.get_paginator("scan").paginate(
-        TableName=stack.settings.orders_table,
-        ProjectionExpression="reservation_batch, reservation_batch_size",
-        FilterExpression="created_at >= :since",
-        ExpressionAttributeValues={":since": {"S": since}},
+    pages = (
+        stack.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=stack.settings.orders_table,
+            ProjectionExpression="reservation_batch, reservation_batch_size",
+            FilterExpression="created_at >= :since",
+            ExpressionAttributeValues={":since": {"S": since}},
+        )
     )
     for page in pages:
         for item in page.get("Items", []):
@@ -233,7 +232,7 @@ def intake_figures(
     )
 
 
-def api_environ(stack: Stack) -> dict[str, str]:
+def api_environ(stack: RunningStack) -> dict[str, str]:
     pid = machine.pid_records(stack.run_dir).get(API)
     environ = machine.process_environ(pid) if pid else {}
     return {key: environ[key] for key in API_KEYS if key in environ}
@@ -249,14 +248,14 @@ def warm_up(api_url: str, orders: int = 16) -> None:
 
 
 @contextmanager
-def api_coalescing(stack: Stack, on: bool, api_url: str) -> Iterator[None]:
+def api_coalescing(stack: RunningStack, on: bool, api_url: str) -> Iterator[None]:
     """The API restarted with reservation coalescing on or off, then restarted as it was."""
     original = api_environ(stack)
-    platform.launcher("restart", API, {**original, "RESERVATION_COALESCING": str(on).lower()})
+    stack.localaws("restart", API, env={**original, "RESERVATION_COALESCING": str(on).lower()})
     try:
-        if not proc.wait_for(lambda: _healthy(api_url), 60):
+        if not poll(lambda: answers(api_url, "/health", 1), 60):
             raise RuntimeError(f"the API did not come back on {api_url}")
         yield
     finally:
-        platform.launcher("restart", API, original, unset=API_KEYS)
-        proc.wait_for(lambda: _healthy(api_url), 60)
+        stack.localaws("restart", API, env=original, unset=API_KEYS)
+        poll(lambda: answers(api_url, "/health", 1), 60)
