@@ -93,15 +93,20 @@ class Consumer(Protocol):
     def restore(self) -> None: ...
 
 
-class EcsConsumer:
-    name = "ecs"
-    route = "ecs"
-    queue = "order-queue"
+class _Tuned:
+    """A consumer whose settings are changed for a measurement and put back by `restore`."""
 
     def __init__(self, stack: RunningStack) -> None:
         self.stack = stack
+        #: the settings before the first pause
         self._original: dict[str, str] | None = None
         self._changed = False
+
+
+class EcsConsumer(_Tuned):
+    name = "ecs"
+    route = "ecs"
+    queue = "order-queue"
 
     def _capture(self) -> None:
         if self._original is None:
@@ -130,17 +135,15 @@ class EcsConsumer:
         self.stack.localaws("restart", PROCESSOR, env=self._original, unset=LAUNCHER_KEYS)
 
 
-class LambdaConsumer:
+class LambdaConsumer(_Tuned):
     name = "lambda"
     route = "lambda"
     queue = "payment-queue"
 
     def __init__(self, stack: RunningStack) -> None:
-        self.stack = stack
-        self._original: dict[str, str] | None = None
+        super().__init__(stack)
         self._original_scaling: int | None = None
         self._original_reserved: int | None = None
-        self._changed = False
 
     def pause(self) -> None:
         if self._original is None:

@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
+from flashsale_kit.tables import Tables
 
 from flashsale.domain.model import OrderStatus, utc_now
 
@@ -164,21 +165,15 @@ def order_ids(
     if before is not None:
         terms.append("created_at <= :before")
         values[":before"] = {"S": before}
-    pages = (
-        stack.client("dynamodb")
-        .get_paginator("scan")
-        .paginate(
-            TableName=stack.settings.orders_table,
-            ProjectionExpression="order_id",
-            FilterExpression=" AND ".join(terms),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ConsistentRead=True,
-        )
+    items = Tables(stack).scan(
+        stack.settings.orders_table,
+        ProjectionExpression="order_id",
+        FilterExpression=" AND ".join(terms),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
     )
-    for page in pages:
-        for item in page.get("Items", []):
-            yield item["order_id"]["S"]
+    for item in items:
+        yield item["order_id"]["S"]
 
 
 def count_orders(

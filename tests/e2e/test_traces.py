@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -32,17 +31,6 @@ ORDER = {"customer_id": 4242, "items": [{"product_id": 1, "quantity": 1}]}
 OUTCOME_DEADLINE_S = 90
 TRACE_DEADLINE_S = 30
 CONSUMERS = {"ecs": "order-processor", "lambda": "AWS::Lambda::Function"}
-
-
-@pytest.fixture(scope="module")
-def api(local_aws: dict[str, str]) -> Iterator[requests.Session]:
-    session = requests.Session()
-    try:
-        session.get(f"{API_URL}/health", timeout=5).raise_for_status()
-    except requests.RequestException as exc:
-        pytest.fail(f"the API at {API_URL} is not answering ({exc}): start it with `make up`")
-    yield session
-    session.close()
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +52,13 @@ def orders(local_aws: dict[str, str]):
     return status
 
 
-def place(api: requests.Session, route: str) -> tuple[str, str, int]:
+def place(http: requests.Session, route: str) -> tuple[str, str, int]:
     """POST one order on `route`; returns its id, its trace id and the HTTP status."""
     if route == "sync":
-        response = api.post(f"{API_URL}/orders/sync", json=ORDER, timeout=60)
+        response = http.post(f"{API_URL}/orders/sync", json=ORDER, timeout=60)
     else:
         headers = {"X-Processing-Route": route}
-        response = api.post(f"{API_URL}/orders/async", json=ORDER, headers=headers, timeout=30)
+        response = http.post(f"{API_URL}/orders/async", json=ORDER, headers=headers, timeout=30)
     assert response.status_code in (200, 202), response.text
     header = TraceHeader.parse(response.headers.get("X-Amzn-Trace-Id"))
     assert header is not None, "the API answered without a trace header: is tracing on?"
@@ -122,8 +110,8 @@ def request_segment(trace: Trace, status: int) -> Span:
 
 
 @pytest.mark.parametrize("route", ["ecs", "lambda"])
-def test_an_async_order_is_one_trace_from_request_to_outcome(api, orders, xray, route):
-    order_id, trace_id, status = place(api, route)
+def test_an_async_order_is_one_trace_from_request_to_outcome(http, orders, xray, route):
+    order_id, trace_id, status = place(http, route)
     assert wait_until(lambda: orders(order_id) == "completed", timeout=OUTCOME_DEADLINE_S)
 
     trace = complete(xray, trace_id, route)
@@ -155,8 +143,8 @@ def test_an_async_order_is_one_trace_from_request_to_outcome(api, orders, xray, 
         assert name in timeline
 
 
-def test_a_sync_order_is_one_trace_with_its_payment(api, orders, xray):
-    order_id, trace_id, status = place(api, "sync")
+def test_a_sync_order_is_one_trace_with_its_payment(http, orders, xray):
+    order_id, trace_id, status = place(http, "sync")
     assert status == 200 and orders(order_id) == "completed"
 
     trace = complete(xray, trace_id, "sync")

@@ -36,6 +36,12 @@ logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
 
+CONTEXT_FIELDS = (
+    "aws_request_id", "function_name", "function_version", "invoked_function_arn",
+    "memory_limit_in_mb", "log_group_name", "log_stream_name",
+)
+
+
 def describe(event, context):
     names = [
         "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION",
@@ -45,13 +51,7 @@ def describe(event, context):
     return {
         "event": event,
         "context": {
-            "aws_request_id": context.aws_request_id,
-            "function_name": context.function_name,
-            "function_version": context.function_version,
-            "invoked_function_arn": context.invoked_function_arn,
-            "memory_limit_in_mb": context.memory_limit_in_mb,
-            "log_group_name": context.log_group_name,
-            "log_stream_name": context.log_stream_name,
+            **{field: getattr(context, field) for field in CONTEXT_FIELDS},
             "remaining_ms": context.get_remaining_time_in_millis(),
         },
         "env": {name: os.environ.get(name) for name in names},

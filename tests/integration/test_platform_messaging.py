@@ -35,15 +35,8 @@ def test_sns_to_sqs_raw_delivery_with_route_filter_policies(aws, names):
     queues = {}
     for route in ("ecs", "lambda"):
         url, arn = make_queue(sqs, f"{names}-{route}")
-        sns.subscribe(
-            TopicArn=topic,
-            Protocol="sqs",
-            Endpoint=arn,
-            Attributes={
-                "RawMessageDelivery": "true",
-                "FilterPolicy": json.dumps({"route": [route]}),
-            },
-        )
+        raw = {"RawMessageDelivery": "true", "FilterPolicy": json.dumps({"route": [route]})}
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=raw)
         queues[route] = url
     try:
         for route in ("ecs", "lambda", "lambda"):

@@ -92,13 +92,13 @@ class Tables:
         return {oid: rows[oid].status if oid in rows else None for oid in ids}
 
     def all_orders(self) -> dict[str, OrderRow]:
-        rows = (order_row(item) for item in self._scan(self.settings.orders_table))
+        rows = (order_row(item) for item in self.scan(self.settings.orders_table))
         return {row.order_id: row for row in rows}
 
     def orders_touching(self, product_ids: Iterable[int], since: str) -> dict[str, OrderRow]:
         """Every order created since `since` (ISO) that holds one of `product_ids`."""
         wanted = set(product_ids)
-        items = self._scan(
+        items = self.scan(
             self.settings.orders_table,
             FilterExpression="created_at >= :since",
             ExpressionAttributeValues={":since": {"S": since}},
@@ -122,7 +122,7 @@ class Tables:
     def products(self) -> dict[int, tuple[int, int | None]]:
         """product id -> (stock now, initial stock or None when it was never recorded)."""
         found = {}
-        for item in self._scan(self.settings.products_table):
+        for item in self.scan(self.settings.products_table):
             initial = item.get("initial_stock", {}).get("N")
             found[int(item["product_id"]["N"])] = (
                 int(item.get("stock", {}).get("N", 0)),
@@ -160,7 +160,7 @@ class Tables:
     def ledger(self) -> dict[str, list[ChargeRow]]:
         """Every charge in the ledger, per order (a scan; idempotency-key items left out)."""
         found: dict[str, list[ChargeRow]] = {}
-        for item in self._scan(
+        for item in self.scan(
             self.settings.payments_table,
             FilterExpression="charge_id <> :key",
             ExpressionAttributeValues={":key": {"S": KEY_SORT}},
@@ -210,7 +210,8 @@ class Tables:
                 sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
         return seen
 
-    def _scan(self, table: str, **kwargs: Any) -> Iterable[dict[str, Any]]:
+    def scan(self, table: str, **kwargs: Any) -> Iterable[dict[str, Any]]:
+        """Every item of `table` the scan's `kwargs` (filter, projection) let through."""
         pages = self.ddb.get_paginator("scan").paginate(
             TableName=table, ConsistentRead=True, PaginationConfig={"PageSize": 500}, **kwargs
         )

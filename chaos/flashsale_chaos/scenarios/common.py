@@ -115,6 +115,12 @@ def specs(
     ]
 
 
+def queue_counts(ctx: Context, queue_name: str) -> dict[str, int]:
+    """A queue's visible and in-flight message counts ({} when it does not exist)."""
+    url = ctx.stack.queue_url(queue_name)
+    return {} if url is None else ctx.stack.queue_counts(url)
+
+
 def send_to_queue(ctx: Context, queue_name: str, body: str, route: str | None = None) -> None:
     """Put a body straight onto a queue: what an SQS redelivery or a poison message looks like."""
     sqs = ctx.stack.client("sqs")

@@ -13,7 +13,7 @@ from flashsale_kit.polling import poll
 
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
-from flashsale_chaos.model import Check, ScenarioResult
+from flashsale_chaos.model import Check, ScenarioResult, all_of
 from flashsale_chaos.report import say
 from flashsale_chaos.scenarios.common import (
     Context,
@@ -21,6 +21,7 @@ from flashsale_chaos.scenarios.common import (
     accepted_ids,
     answers_check,
     new_products,
+    queue_counts,
     send_to_queue,
     since_now,
 )
@@ -114,7 +115,7 @@ def partial_batch(ctx: Context) -> ScenarioResult:
     products = new_products(ctx, name, [5_000])
     pid = next(iter(products))
     mark = lambda_log.mark()
-    before = ctx.auditor.tables.queue_depth(queue)
+    before = queue_counts(ctx, queue)
     poison = max(2, ctx.orders // 10)
     real = max(6, ctx.orders // 3)
     marker = uuid.uuid4().hex[:8]
@@ -150,16 +151,12 @@ def partial_batch(ctx: Context) -> ScenarioResult:
     )
     once = [oid for oid in accepted if len(handled.get(oid, [])) == 1]
     mixed, failed_records = _mixed_batches(lambda_log.entries(mark), set(accepted))
-    depth = ctx.auditor.tables.queue_depth(queue)
+    depth = queue_counts(ctx, queue)
     held_back = depth.get("ApproximateNumberOfMessagesNotVisible", 0) - before.get(
         "ApproximateNumberOfMessagesNotVisible", 0
     )
     outcome.checks += [
-        Check(
-            "real orders handled once each",
-            len(once) == len(accepted),
-            f"{len(once)}/{len(accepted)}",
-        ),
+        all_of("real orders handled once each", once, accepted),
         Check(
             "only the raising records kept for a retry",
             held_back == 2 * poison and depth.get("ApproximateNumberOfMessages", 0) == 0,

@@ -131,7 +131,7 @@ def _redeployed(ctx: Context, output: str, seconds: float) -> Check:
     except Exception:
         missing.append("topic")
     for queue in ("order-queue", "order-dlq", "payment-queue", "payment-dlq"):
-        if ctx.auditor.tables.queue_url(f"{env}-{queue}") is None:
+        if ctx.stack.queue_url(f"{env}-{queue}") is None:
             missing.append(queue)
     try:
         mappings = ctx.stack.client("lambda").list_event_source_mappings(

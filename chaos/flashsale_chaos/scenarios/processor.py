@@ -6,7 +6,7 @@ import signal
 
 from flashsale_kit.logs import PROCESSED, STOPPED, ProcessorLog, per_order
 
-from flashsale_chaos.model import Check, ScenarioResult
+from flashsale_chaos.model import Check, ScenarioResult, all_of
 from flashsale_chaos.report import say
 from flashsale_chaos.scenarios.common import (
     Context,
@@ -57,16 +57,13 @@ def sigkill(ctx: Context) -> ScenarioResult:
         oid for oid in paying if rows.get(oid) and rows[oid].status in {"completed", "failed"}
     ]
     outcome.checks += [
-        Check(
+        all_of(
             "in-flight orders redelivered to the new processor",
-            len(redelivered) == len(paying),
-            f"{len(redelivered)}/{len(paying)} handled again with receive_count > 1",
+            redelivered,
+            paying,
+            "handled again with receive_count > 1",
         ),
-        Check(
-            "in-flight orders finished",
-            len(finished) == len(paying),
-            f"{len(finished)}/{len(paying)}",
-        ),
+        all_of("in-flight orders finished", finished, paying),
     ]
     return outcome
 
@@ -107,10 +104,11 @@ def sigterm(ctx: Context) -> ScenarioResult:
             how == "stopped" and bool(stopped) and stopped.get("drained") is True,
             f"exit on SIGTERM: {how}; 'processor stopped' logged, drained={stopped.get('drained')}",
         ),
-        Check(
+        all_of(
             "in-flight payments finished before the exit",
-            len(drained_in_time) == len(paying),
-            f"{len(drained_in_time)}/{len(paying)} settled by the stopping processor",
+            drained_in_time,
+            paying,
+            "settled by the stopping processor",
         ),
         Check(
             "nothing redelivered needlessly",

@@ -16,6 +16,7 @@ import requests
 from flashsale_kit.api import answers
 from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
+from flashsale_kit.tables import Tables
 
 from flashsale_load import machine, proc, scenarios
 from flashsale_load.locust_stats import RequestStats, read_final
@@ -203,22 +204,17 @@ def intake_figures(
     placed it) and the DynamoDB calls between the two counts."""
     batches: dict[str, int] = {}
     orders = 0
-    pages = (
-        stack.client("dynamodb")
-        .get_paginator("scan")
-        .paginate(
-            TableName=stack.settings.orders_table,
-            ProjectionExpression="reservation_batch, reservation_batch_size",
-            FilterExpression="created_at >= :since",
-            ExpressionAttributeValues={":since": {"S": since}},
-        )
+    items = Tables(stack).scan(
+        stack.settings.orders_table,
+        ProjectionExpression="reservation_batch, reservation_batch_size",
+        FilterExpression="created_at >= :since",
+        ExpressionAttributeValues={":since": {"S": since}},
     )
-    for page in pages:
-        for item in page.get("Items", []):
-            orders += 1
-            batch = item.get("reservation_batch", {}).get("S")
-            if batch is not None:
-                batches[batch] = int(item["reservation_batch_size"]["N"])
+    for item in items:
+        orders += 1
+        batch = item.get("reservation_batch", {}).get("S")
+        if batch is not None:
+            batches[batch] = int(item["reservation_batch_size"]["N"])
     calls = transacts = None
     if before is not None and after is not None:
         calls = sum(after.values()) - sum(before.values())
