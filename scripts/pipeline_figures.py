@@ -42,11 +42,9 @@ from flashsale_kit.running import stack_env
 from flashsale.adapters.dynamodb import DynamoDbProductStore, create_tables
 from flashsale.catalog import generate
 from flashsale.settings import Settings
-from flashsale_load import config, machine, proc, scenarios
+from flashsale_load import config, machine, proc, run
 from flashsale_load.analysis import parse_ts
 from flashsale_load.bench import acceptance
-from flashsale_load.locust_stats import read_final
-from flashsale_load.phases import phase
 from flashsale_load.report import fmt_num
 from localaws.config import HOST, PlatformConfig
 from localaws.pipeline import service_env
@@ -186,19 +184,7 @@ def sync_completed(
     locust measured (locust drops the requests still waiting when the run ends)."""
     print(f"sync: {users} closed-loop clients for {seconds} s", flush=True)
     run_dir = out / f"sync-u{users}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    argv = scenarios.locust_command(
-        scenarios.scenario("closed"),
-        phase="sync",
-        host=url,
-        out_dir=run_dir,
-        run_time=f"{seconds}s",
-        users=users,
-        spawn_rate=users,
-        html=False,
-    )
-    proc.run_bounded(argv, run_dir / "locust.log", seconds + 90)
-    stats = read_final(scenarios.stats_prefix(run_dir)).get(phase("sync").request_name)
+    stats = run.closed_loop("sync", url, users, seconds, run_dir, grace_s=90)
     if stats is None:
         raise RuntimeError(f"no sync statistics (see {run_dir / 'locust.log'})")
     outcomes = sync_outcomes(settings, stats.last_ts) if stats.last_ts else None

@@ -18,10 +18,9 @@ from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
 from flashsale_kit.tables import Tables
 
-from flashsale_load import machine, proc, scenarios
-from flashsale_load.locust_stats import RequestStats, read_final
-from flashsale_load.phases import phase
-from flashsale_load.report import fmt_num
+from flashsale_load import machine, proc, run
+from flashsale_load.locust_stats import RequestStats
+from flashsale_load.report import fmt_num, per
 
 PHASE = "async-ecs"
 API = "api"
@@ -90,24 +89,10 @@ def run_steps(
 ) -> list[Step]:
     """One locust run per user count (stats reset once all users run); stops after the first
     saturated step."""
-    scn = scenarios.scenario("closed")
     steps: list[Step] = []
     for count in users:
         step_dir = out_dir / f"{label}-u{count}"
-        step_dir.mkdir(parents=True, exist_ok=True)
-        argv = scenarios.locust_command(
-            scn,
-            phase=PHASE,
-            host=host,
-            out_dir=step_dir,
-            run_time=f"{step_s}s",
-            users=count,
-            spawn_rate=count,
-            html=False,
-            extra=["--reset-stats"],
-        )
-        proc.run_bounded(argv, step_dir / "locust.log", step_s + 60)
-        stats = read_final(scenarios.stats_prefix(step_dir)).get(phase(PHASE).request_name)
+        stats = run.closed_loop(PHASE, host, count, step_s, step_dir, ["--reset-stats"])
         if stats is None:
             print(f"  {label} {count} users: no statistics (see {step_dir}/locust.log)")
             break
@@ -163,19 +148,15 @@ class IntakeFigures:
 
     @property
     def mean_batch(self) -> float | None:
-        return self.orders / self.writes if self.writes else None
+        return per(self.orders, self.writes)
 
     @property
     def calls_per_order(self) -> float | None:
-        if self.dynamodb_calls is None or not self.orders:
-            return None
-        return self.dynamodb_calls / self.orders
+        return per(self.dynamodb_calls, self.orders)
 
     @property
     def transact_writes_per_order(self) -> float | None:
-        if self.transact_writes is None or not self.orders:
-            return None
-        return self.transact_writes / self.orders
+        return per(self.transact_writes, self.orders)
 
     def line(self, label: str) -> str:
         return (
