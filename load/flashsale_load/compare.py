@@ -274,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "before_first_phase": before.as_dict(),
     }
     (out_dir / SETTINGS).write_text(json.dumps(recorded, indent=2))
-    sampler = QueueSampler(stack.sqs, stack.queues, settings.sample_interval_s).start()
+    sampler = QueueSampler(stack.queue_counts, stack.queues, settings.sample_interval_s).start()
     try:
         for name in args.phases:
             run_phase(stack, name, out_dir, settings, sampler)
