@@ -86,7 +86,7 @@ def test_chunked_body_over_the_limit_is_413(pipeline: Pipeline) -> None:
 
 def test_a_sold_out_quantity_is_409_and_reserves_nothing(pipeline: Pipeline) -> None:
     api = pipeline.api
-    product = pipeline.pipeline.new_product(stock=3)
+    product = pipeline.new_product(stock=3)
     body = {"customer_id": 7, "items": [{"product_id": product, "quantity": 2}] * 2}
     response = api.session.post(f"{api.url}/orders/async", json=body, timeout=10)
     json_error(response, 409)

@@ -90,7 +90,7 @@ def test_idempotency_key_replay_creates_nothing_new(pipeline: Pipeline) -> None:
     """Per route: the same key and body twice -> the first answer again (replayed), one order,
     one charge, the stock moved once; a replay after completion still names the same order."""
     api = pipeline.api
-    product = pipeline.pipeline.new_product(stock=10)
+    product = pipeline.new_product(stock=10)
     keys = {route: f"e2e-{route}-{uuid.uuid4()}" for route in ROUTES}
     body = order_body(30_001, product, quantity=2)
 

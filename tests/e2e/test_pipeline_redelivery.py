@@ -94,7 +94,7 @@ def test_a_pending_order_sent_down_both_paths_is_charged_once(pipeline: Pipeline
         )
     order = api.order(order_id)
     assert order["status"] == "completed" and order["route"] == "ecs"
-    charges = tables.charges(order_id)
+    charges = tables.charges([order_id])[order_id]
     assert len(charges) == 1, f"charged {len(charges)} times: {charges}"
     assert charges[0].charge_id == order["payment_id"]
     assert api.stock(product) == 9

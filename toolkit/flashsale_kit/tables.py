@@ -67,7 +67,7 @@ class Tables:
 
     def orders(self, order_ids: Iterable[str]) -> dict[str, OrderRow]:
         """The orders found among `order_ids` (BatchGetItem by 100)."""
-        ids = list(dict.fromkeys(order_ids))
+        ids = _ids(order_ids)
         found: dict[str, OrderRow] = {}
         table = self.settings.orders_table
         for start in range(0, len(ids), 100):
@@ -87,7 +87,7 @@ class Tables:
 
     def statuses(self, order_ids: Iterable[str]) -> dict[str, str | None]:
         """order_id -> status (None if not found)."""
-        ids = list(dict.fromkeys(order_ids))
+        ids = _ids(order_ids)
         rows = self.orders(ids)
         return {oid: rows[oid].status if oid in rows else None for oid in ids}
 
@@ -153,7 +153,7 @@ class Tables:
         def of(order_id: str) -> list[ChargeRow]:
             return [ChargeRow(e.order_id, e.charge_id, e.status) for e in ledger.charges(order_id)]
 
-        ids = list(dict.fromkeys(order_ids))
+        ids = _ids(order_ids)
         with ThreadPoolExecutor(workers) as pool:
             return dict(zip(ids, pool.map(of, ids), strict=True))
 
@@ -217,6 +217,13 @@ class Tables:
         )
         for page in pages:
             yield from page.get("Items", [])
+
+
+def _ids(order_ids: Iterable[str]) -> list[str]:
+    """Order ids once each, in order; a lone id (a str) is a mistake, not its characters."""
+    if isinstance(order_ids, str):
+        raise TypeError(f"order ids expected, got one id: {order_ids!r}")
+    return list(dict.fromkeys(order_ids))
 
 
 def _order_id(body: str) -> str | None:

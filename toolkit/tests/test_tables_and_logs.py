@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from flashsale_kit.logs import ProcessorLog, handled, json_line, per_order
-from flashsale_kit.tables import OrderRow, _order_id, order_row
+from flashsale_kit.tables import OrderRow, _ids, _order_id, order_row
 
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
@@ -71,3 +72,9 @@ def test_handled_counts_one_orders_processed_lines_after_the_mark(tmp_path):
         for entry in ({"msg": "order processed", "order_id": "a"}, {"msg": "x", "order_id": "a"}):
             out.write(json.dumps(entry) + "\n")
     assert len(handled(log, "a", mark)) == 1 and len(handled(log, "a", 0)) == 2
+
+
+def test_a_lone_order_id_is_refused_not_read_as_characters():
+    with pytest.raises(TypeError, match="one id"):
+        _ids("order-1")
+    assert _ids(["b", "a", "b"]) == ["b", "a"]
