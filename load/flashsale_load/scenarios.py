@@ -113,4 +113,3 @@ def locust_command(
 def stats_prefix(out_dir: Path) -> Path:
     """What `locust_stats.read_final` takes: `<out_dir>/locust`."""
     return out_dir / CSV_PREFIX
-
