@@ -35,13 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from flashsale_kit.api import answers
-from flashsale_kit.polling import poll
-from flashsale_kit.running import stack_env
 
 from flashsale.adapters.dynamodb import DynamoDbProductStore, create_tables
 from flashsale.catalog import generate
 from flashsale.settings import Settings
+from flashsale_kit.api import answers
+from flashsale_kit.polling import poll
+from flashsale_kit.running import stack_env
 from flashsale_load import config, machine, proc, run
 from flashsale_load.analysis import parse_ts
 from flashsale_load.bench import acceptance

@@ -12,8 +12,8 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from flashsale_kit.running import RunningStack, stack_env
 
+from flashsale_kit.running import RunningStack, stack_env
 from localaws import health
 
 LOCAL_ENV = stack_env()

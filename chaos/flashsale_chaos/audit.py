@@ -15,12 +15,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 
-from flashsale_kit.running import RunningStack
-from flashsale_kit.tables import TERMINAL, OrderRow, Tables
-
 from flashsale_chaos.model import Check, ScenarioResult
 from flashsale_chaos.money import APPROVED, order_violations, stock_violations
 from flashsale_chaos.report import say
+from flashsale_kit.running import RunningStack
+from flashsale_kit.tables import TERMINAL, OrderRow, Tables
 
 POLL_SECONDS = 1.0
 DLQ_PEEK_EVERY = 10.0

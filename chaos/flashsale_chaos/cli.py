@@ -8,13 +8,12 @@ import sys
 import time
 from collections.abc import Sequence
 
-from flashsale_kit.running import RunningStack, StackError
-
 from flashsale_chaos import report
 from flashsale_chaos.model import ScenarioResult
 from flashsale_chaos.report import say
 from flashsale_chaos.scenarios import ALL, BY_NAME, Context
 from flashsale_chaos.scenarios.common import error_result
+from flashsale_kit.running import RunningStack, StackError
 
 
 def parser() -> argparse.ArgumentParser:

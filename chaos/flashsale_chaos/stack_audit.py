@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from flashsale_chaos.money import Violation, order_violations, stock_violations
 from flashsale_kit.running import RunningStack
 from flashsale_kit.tables import Tables
-
-from flashsale_chaos.money import Violation, order_violations, stock_violations
 
 #: An order pending or processing for longer than this is stuck.
 STUCK_AFTER_SECONDS = 600.0

@@ -4,11 +4,11 @@ stuck, when stock balances, and the table it all ends up in."""
 from __future__ import annotations
 
 import pytest
-from flashsale_kit.tables import ChargeRow, OrderRow
 
 from flashsale_chaos import audit, report
 from flashsale_chaos.audit import Auditor
 from flashsale_chaos.model import Check, ScenarioResult
+from flashsale_kit.tables import ChargeRow, OrderRow
 
 PRODUCT = 800_000_001
 

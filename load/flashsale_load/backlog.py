@@ -6,7 +6,6 @@ import random
 from dataclasses import dataclass
 
 from flashsale_kit.api import Api
-
 from flashsale_load.phases import order_body
 
 

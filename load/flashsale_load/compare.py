@@ -24,7 +24,6 @@ from typing import Any
 
 from flashsale_kit.api import Api
 from flashsale_kit.running import RunningStack
-
 from flashsale_load import config, leftovers, machine, orderlog, plots, report, run, scenarios
 from flashsale_load.analysis import (
     PhaseSummary,

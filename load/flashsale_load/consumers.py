@@ -21,7 +21,6 @@ from typing import Protocol
 
 from flashsale_kit import lambda_levers
 from flashsale_kit.running import RunningStack
-
 from flashsale_load import machine
 
 PROCESSOR = "processor"

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from flashsale.domain.model import OrderStatus, utc_now
 from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
 from flashsale_kit.tables import Tables
-
-from flashsale.domain.model import OrderStatus, utc_now
 
 #: which route's orders each work queue carries (SNS filter policies on `route`)
 QUEUE_ROUTES: dict[str, str] = {"order-queue": "ecs", "payment-queue": "lambda"}

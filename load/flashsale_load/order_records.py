@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from flashsale_kit.api import Api
-
 from flashsale_load.analysis import OrderRecord
 
 

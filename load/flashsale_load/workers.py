@@ -23,7 +23,6 @@ from flashsale_kit import lambda_levers
 from flashsale_kit.api import Api
 from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
-
 from flashsale_load import config, machine, plots, scenarios
 from flashsale_load.analysis import OrderRecord
 from flashsale_load.backlog import place_orders

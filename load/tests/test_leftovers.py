@@ -8,12 +8,12 @@ from decimal import Decimal
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from flashsale_kit.running import RunningStack
 
 from flashsale import bootstrap
 from flashsale.adapters.dynamodb import DynamoDbProductStore, create_tables
 from flashsale.domain.model import Order, OrderItem, OrderStatus, Product
 from flashsale.settings import Settings
+from flashsale_kit.running import RunningStack
 from flashsale_load import leftovers
 from localaws.config import PlatformConfig
 

@@ -1,7 +1,6 @@
 from dataclasses import replace
 
 from flashsale_kit.polling import wait_until
-
 from flashsale_load.sampler import QueueSampler, read_errors, read_samples
 
 

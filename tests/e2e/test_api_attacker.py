@@ -18,48 +18,25 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from support.pipeline import Pipeline
+
 from flashsale_kit.api import Api
 from flashsale_kit.polling import wait_until
-
-from flashsale.settings import Settings
 
 GOOD = {"customer_id": 7, "items": [{"product_id": 1, "quantity": 1}]}
 ORDER_PATHS = ("/orders/sync", "/orders/async")
 
 
-def _count(ddb: Any, table: str) -> int:
-    kwargs: dict[str, Any] = {"TableName": table, "Select": "COUNT"}
-    total = 0
-    while True:
-        page = ddb.scan(**kwargs)
-        total += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            return total
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _stock(ddb: Any, table: str) -> dict[str, str]:
-    kwargs: dict[str, Any] = {"TableName": table, "ProjectionExpression": "product_id, stock"}
-    stock: dict[str, str] = {}
-    while True:
-        page = ddb.scan(**kwargs)
-        stock.update({i["product_id"]["N"]: i["stock"]["N"] for i in page["Items"]})
-        if "LastEvaluatedKey" not in page:
-            return stock
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 @pytest.fixture(scope="module")
-def audit(local_aws: dict[str, str], aws) -> Callable[[], dict[str, Any]]:
-    settings = Settings.from_env()
-    ddb = aws("dynamodb")
+def audit(pipeline: Pipeline) -> Callable[[], dict[str, Any]]:
+    tables, settings = pipeline.tables, pipeline.tables.settings
 
     def snapshot() -> dict[str, Any]:
         return {
-            "orders": _count(ddb, settings.orders_table),
-            "payments": _count(ddb, settings.payments_table),
-            "idempotency": _count(ddb, settings.idempotency_table),
-            "stock": _stock(ddb, settings.products_table),
+            "orders": tables.count(settings.orders_table),
+            "payments": tables.count(settings.payments_table),
+            "idempotency": tables.count(settings.idempotency_table),
+            "stock": {pid: stock for pid, (stock, _) in tables.products().items()},
         }
 
     return snapshot

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from flashsale_kit.api import Api
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))

@@ -8,12 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from flashsale_kit.api import order_body
-from flashsale_kit.running import RunningStack
 from support.pipeline import Pipeline
 
 from flashsale_chaos import report
 from flashsale_chaos.scenarios import BY_NAME, Context
+from flashsale_kit.api import order_body
+from flashsale_kit.running import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
 

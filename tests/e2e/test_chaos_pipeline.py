@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flashsale_kit.running import RunningStack
 
 from flashsale_chaos import report
 from flashsale_chaos.scenarios import BY_NAME, Context
+from flashsale_kit.running import RunningStack
 
 ORDERS = 12
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from flashsale_kit.api import Api
 
+from flashsale_kit.api import Api
 from flashsale_load import config, orderlog, proc, scenarios
 from flashsale_load.locust_stats import AGGREGATED, read_final
 from flashsale_load.order_records import wait_terminal

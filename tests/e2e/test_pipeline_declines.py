@@ -6,11 +6,11 @@ by default when ENV_NAME=local) while the decline rate stays 0 for everyone else
 
 from __future__ import annotations
 
-from flashsale_kit.api import order_body
-from flashsale_kit.polling import wait_until
 from support.pipeline import Pipeline
 
 from flashsale.settings import LOCAL_DECLINE_CUSTOMER_ID
+from flashsale_kit.api import order_body
+from flashsale_kit.polling import wait_until
 
 STOCK = 10
 QUANTITY = 2

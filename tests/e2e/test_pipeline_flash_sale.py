@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from flashsale_kit.api import Answer, order_body
 from support.pipeline import Pipeline
+
+from flashsale_kit.api import Answer, order_body
 
 STOCK = 10
 BUYERS = 50

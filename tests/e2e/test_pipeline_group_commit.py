@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import requests
-from flashsale_kit.api import Answer, order_body
 from support.pipeline import Pipeline
+
+from flashsale_kit.api import Answer, order_body
 
 STOCK = 37
 BUYERS = 200

@@ -11,8 +11,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from flashsale_kit.api import Answer, order_body
 from support.pipeline import TIMELINE, Pipeline, parse_ts
+
+from flashsale_kit.api import Answer, order_body
 
 ASYNC_PER_ROUTE = 100
 SYNC_ORDERS = 5

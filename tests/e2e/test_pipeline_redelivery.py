@@ -11,10 +11,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from support.pipeline import Pipeline
+
 from flashsale_kit.api import order_body
 from flashsale_kit.events import order_placed
 from flashsale_kit.polling import wait_until
-from support.pipeline import Pipeline
 
 ASYNC_ROUTES = ("ecs", "lambda")
 #: the Lambda's logs arrive when its invocation ends; a busy platform takes a while

@@ -14,14 +14,15 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
 import boto3
 import pytest
 import requests
-from flashsale_kit.polling import wait_until
+from support.pipeline import Pipeline
 
-from flashsale.settings import Settings
 from flashsale.tracing import TraceHeader
+from flashsale_kit.polling import wait_until
 from flashsale_traces import query
 from flashsale_traces.model import Span, Trace
 
@@ -39,17 +40,9 @@ def xray(local_aws: dict[str, str]):
 
 
 @pytest.fixture(scope="module")
-def orders(local_aws: dict[str, str]):
-    table = Settings.from_env().orders_table
-    client = boto3.client("dynamodb")
-
-    def status(order_id: str) -> str | None:
-        item = client.get_item(
-            TableName=table, Key={"order_id": {"S": order_id}}, ConsistentRead=True
-        )
-        return item.get("Item", {}).get("status", {}).get("S")
-
-    return status
+def orders(pipeline: Pipeline) -> Callable[[str], str | None]:
+    """order id -> its status in the orders table (None: not written)."""
+    return lambda order_id: pipeline.tables.statuses([order_id])[order_id]
 
 
 def place(http: requests.Session, route: str) -> tuple[str, str, int]:

@@ -19,6 +19,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
 from flashsale_kit.polling import wait_until
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"

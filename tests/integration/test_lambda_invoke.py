@@ -7,7 +7,6 @@ import json
 import os
 from urllib.parse import urlsplit
 
-from flashsale_kit.polling import wait_until
 from integration import lambda_support as support
 from integration.lambda_support import (
     Functions,
@@ -17,6 +16,8 @@ from integration.lambda_support import (
     unique,
     zip_files,
 )
+
+from flashsale_kit.polling import wait_until
 
 lam, functions = support.lam, support.functions  # fixtures
 

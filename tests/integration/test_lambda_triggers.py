@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import time
 
-from flashsale_kit.polling import wait_until
 from integration import lambda_support as support
 from integration.lambda_support import Functions, client, unique
+
+from flashsale_kit.polling import wait_until
 
 lam, sqs, functions, queues = (
     support.lam,

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+
 from flashsale_kit.polling import wait_until
 
 

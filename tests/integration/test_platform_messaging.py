@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+
 from flashsale_kit.polling import wait_until
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from flashsale_kit.polling import wait_until
 
 from flashsale import events
 from flashsale.domain.model import Order, OrderItem
+from flashsale_kit.polling import wait_until
 from flashsale_stacks import registry
 from flashsale_stacks.cli import main
 from flashsale_stacks.deploy import describe, outputs_of

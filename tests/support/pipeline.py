@@ -8,15 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flashsale.events import OrderPlaced
+from flashsale_chaos.money import Violation, order_violations
 from flashsale_kit.api import Api
 from flashsale_kit.events import publish
 from flashsale_kit.logs import LambdaLog, ProcessorLog, handled
 from flashsale_kit.polling import WaitTimeout, wait_until
 from flashsale_kit.running import RunningStack
 from flashsale_kit.tables import TERMINAL, Tables
-
-from flashsale.events import OrderPlaced
-from flashsale_chaos.money import Violation, order_violations
 
 #: the order's timestamps in the order a successful order gets them
 TIMELINE = ("created_at", "processing_at", "completed_at")

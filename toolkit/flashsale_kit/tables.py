@@ -210,6 +210,13 @@ class Tables:
                 sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
         return seen
 
+    def count(self, table: str) -> int:
+        """How many items `table` holds (a counting scan)."""
+        pages = self.ddb.get_paginator("scan").paginate(
+            TableName=table, Select="COUNT", ConsistentRead=True
+        )
+        return sum(page["Count"] for page in pages)
+
     def scan(self, table: str, **kwargs: Any) -> Iterable[dict[str, Any]]:
         """Every item of `table` the scan's `kwargs` (filter, projection) let through."""
         pages = self.ddb.get_paginator("scan").paginate(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from flashsale_kit.polling import WaitTimeout, poll, wait_until
 
 

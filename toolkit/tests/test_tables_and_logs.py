@@ -6,11 +6,11 @@ import json
 from decimal import Decimal
 
 import pytest
-from flashsale_kit.logs import ProcessorLog, handled, json_line, per_order
-from flashsale_kit.tables import OrderRow, _ids, _order_id, order_row
 
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
+from flashsale_kit.logs import ProcessorLog, handled, json_line, per_order
+from flashsale_kit.tables import OrderRow, _ids, _order_id, order_row
 
 
 def test_dynamodb_items_become_rows_with_merged_quantities():

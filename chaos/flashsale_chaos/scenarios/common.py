@@ -6,14 +6,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from flashsale_kit.api import Answer, Api
-from flashsale_kit.polling import poll
-from flashsale_kit.running import RunningStack, StackError
-
 from flashsale_chaos.audit import Auditor
 from flashsale_chaos.model import Check, ScenarioResult
 from flashsale_chaos.report import say
 from flashsale_chaos.traffic import PRODUCT_ID_BASE, OrderSpec
+from flashsale_kit.api import Answer, Api
+from flashsale_kit.polling import poll
+from flashsale_kit.running import RunningStack, StackError
 
 #: Variables a scenario may set for the processor's restart; restoring drops them again.
 PROCESSOR_FAULT_VARIABLES = (

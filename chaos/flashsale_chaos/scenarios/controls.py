@@ -5,8 +5,6 @@ the stack's ledger, which `make audit` then reports): `make chaos SCENARIOS=no-i
 
 from __future__ import annotations
 
-from flashsale_kit.events import order_placed, publish
-
 from flashsale.events import encode
 from flashsale_chaos.model import Check, ScenarioResult
 from flashsale_chaos.report import say
@@ -21,6 +19,7 @@ from flashsale_chaos.scenarios.common import (
     since_now,
 )
 from flashsale_chaos.traffic import OrderSpec, place_all
+from flashsale_kit.events import order_placed, publish
 
 MONEY_CHECK = "charges match order status"
 

@@ -7,10 +7,6 @@ import json
 import uuid
 from decimal import Decimal
 
-from flashsale_kit.events import order_placed, publish
-from flashsale_kit.logs import PROCESSED, LambdaLog, ProcessorLog, per_order
-from flashsale_kit.polling import poll
-
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
 from flashsale_chaos.model import Check, ScenarioResult, all_of
@@ -26,6 +22,9 @@ from flashsale_chaos.scenarios.common import (
     since_now,
 )
 from flashsale_chaos.traffic import OrderSpec, place_all
+from flashsale_kit.events import order_placed, publish
+from flashsale_kit.logs import PROCESSED, LambdaLog, ProcessorLog, per_order
+from flashsale_kit.polling import poll
 
 #: Copies of the Lambda's concurrent duplicates wait out the payment queue's visibility timeout
 #: (360 s) before they are answered from the idempotency store: they are not waited for.

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from flashsale_kit.logs import PROCESSED, RETRIED, ProcessorLog, per_order
-from flashsale_kit.polling import poll
-
 from flashsale.settings import LOCAL_DECLINE_CUSTOMER_ID
 from flashsale_chaos.model import Check, ScenarioResult, all_of
 from flashsale_chaos.report import say
@@ -19,6 +16,8 @@ from flashsale_chaos.scenarios.common import (
     since_now,
 )
 from flashsale_chaos.traffic import OrderSpec, place_all
+from flashsale_kit.logs import PROCESSED, RETRIED, ProcessorLog, per_order
+from flashsale_kit.polling import poll
 
 ERROR_RATE = "0.3"
 DECLINE_RATE = "0.2"

@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import time
 
-from flashsale_kit.api import Answer
-from flashsale_kit.logs import REPUBLISHED, ProcessorLog, per_order
-from flashsale_kit.polling import poll
-from flashsale_kit.tables import TERMINAL
-
 from flashsale_chaos.model import Check, ScenarioResult
 from flashsale_chaos.report import say
 from flashsale_chaos.scenarios.common import (
@@ -25,6 +20,10 @@ from flashsale_chaos.scenarios.common import (
     since_now,
 )
 from flashsale_chaos.traffic import OrderSpec, SteadyLoad
+from flashsale_kit.api import Answer
+from flashsale_kit.logs import REPUBLISHED, ProcessorLog, per_order
+from flashsale_kit.polling import poll
+from flashsale_kit.tables import TERMINAL
 
 RATE = 2.5  # orders per second: ~180 over warm-up, outage, redeploy and recovery
 MAX_ORDERS = 300

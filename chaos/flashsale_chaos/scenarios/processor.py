@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import signal
 
-from flashsale_kit.logs import PROCESSED, STOPPED, ProcessorLog, per_order
-
 from flashsale_chaos.model import Check, ScenarioResult, all_of
 from flashsale_chaos.report import say
 from flashsale_chaos.scenarios.common import (
@@ -21,6 +19,7 @@ from flashsale_chaos.scenarios.common import (
     wait_until_paying,
 )
 from flashsale_chaos.traffic import place_all
+from flashsale_kit.logs import PROCESSED, STOPPED, ProcessorLog, per_order
 
 #: The processor's visibility timeout is max(30 s, 10 x latency): redelivery comes after it.
 REDELIVERY_WAIT = 120.0

@@ -35,11 +35,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from flashsale.domain.model import utc_now
 from flashsale_kit.api import answers
 from flashsale_kit.running import RunningStack
 from flashsale_kit.tables import Tables
-
-from flashsale.domain.model import utc_now
 from flashsale_load import config, machine, scenarios
 from flashsale_load.bench import acceptance, coldstart, rss
 from flashsale_load.config import BenchSettings

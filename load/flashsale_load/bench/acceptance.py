@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
 from flashsale_kit.api import answers
 from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
 from flashsale_kit.tables import Tables
-
 from flashsale_load import machine, proc, run
 from flashsale_load.locust_stats import RequestStats
 from flashsale_load.report import fmt_num, per

@@ -24,12 +24,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flashsale_kit import lambda_levers
-from flashsale_kit.running import RunningStack
-
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
 from flashsale.settings import Settings
+from flashsale_kit import lambda_levers
+from flashsale_kit.running import RunningStack
 
 HANDLER_MODULE = "payment_fn.handler"
 NONCE = "BENCH_COLD_START_NONCE"
