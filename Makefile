@@ -14,7 +14,7 @@ DEV_INPUTS := requirements-dev.txt constraints/dev.txt shared/pyproject.toml sha
               services/api/pyproject.toml services/processor/pyproject.toml services/payment_fn/pyproject.toml \
               cloudformation/pyproject.toml traces/pyproject.toml \
               localaws/lambda_executor/pyproject.toml load/pyproject.toml \
-              chaos/pyproject.toml
+              chaos/pyproject.toml toolkit/pyproject.toml
 LS_INPUTS  := constraints/localstack.txt localaws/lambda_executor/pyproject.toml
 
 $(VENV)/.installed: $(DEV_INPUTS)

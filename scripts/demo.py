@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import requests
+from flashsale_kit.api import Api, answers
 
 TIMESTAMP_FIELDS = {
     "pending": "created_at",
@@ -97,35 +97,26 @@ def show(events: list[tuple[float, str]]) -> None:
         print(f"  +{at:6.2f} s  {label}", flush=True)
 
 
-def run_phase(session: requests.Session, api_url: str, phase: Phase, body: dict, deadline: float):
+def run_phase(api: Api, phase: Phase, body: dict, deadline: float) -> Result:
     result = Result(phase)
     print(f"\n{phase.name}: POST {phase.path}" + (f" (route {phase.route})" if phase.route else ""))
-    headers = {"X-Processing-Route": phase.route} if phase.route else {}
-    sent_at, started = time.time(), time.monotonic()
-    try:
-        response = session.post(
-            f"{api_url}{phase.path}",
-            json=body,
-            headers=headers,
-            timeout=max(1.0, deadline - time.monotonic()),
-        )
-    except requests.RequestException as exc:
-        result.error = f"request failed: {exc}"
+    sent_at = time.time()
+    answer = api.place(phase.route or "sync", body, timeout=max(1.0, deadline - time.monotonic()))
+    if answer.status_code is None:
+        result.error = f"request failed: {answer.error}"
         print(f"  {result.error}")
         return result
-    result.answer_s = time.monotonic() - started
-    result.http_status = response.status_code
-    answer = _json(response)
-    result.order_id = answer.get("order_id")
-    answered = (result.answer_s, f"answered HTTP {response.status_code}")
+    result.answer_s, result.http_status = answer.seconds, answer.status_code
+    result.order_id = answer.order_id
+    answered = (result.answer_s, f"answered HTTP {answer.status_code}")
     if result.order_id is None:
         show([answered])
-        result.error = f"no order in the answer: {response.text[:200]}"
+        result.error = f"no order in the answer: {str(answer.body)[:200]}"
         print(f"  {result.error}")
         return result
 
     timeline = Timeline(result, sent_at)
-    order = answer.get("order") or answer  # sync answers carry the order itself
+    order = answer.body.get("order") or answer.body  # sync answers carry the order itself
     show([*timeline.new_events(order, time.time()), answered])
     while result.status not in TERMINAL:
         if time.monotonic() >= deadline:
@@ -133,23 +124,12 @@ def run_phase(session: requests.Session, api_url: str, phase: Phase, body: dict,
             print(f"  {result.error}")
             return result
         time.sleep(POLL_INTERVAL_S)
-        try:
-            polled = session.get(f"{api_url}/orders/{result.order_id}", timeout=5)
-        except requests.RequestException:
-            continue  # the deadline bounds the retries
-        if polled.status_code == 200:
-            show(timeline.new_events(polled.json(), time.time()))
+        polled = api.find(result.order_id, timeout=5)  # the deadline bounds the retries
+        if polled is not None:
+            show(timeline.new_events(polled, time.time()))
     if result.status == "failed":
         result.error = f"order failed ({result.failure_reason or 'no reason given'})"
     return result
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _seconds(value: float | None) -> str:
@@ -181,14 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     item = {"product_id": args.product_id, "quantity": 1}
     body = {"customer_id": args.customer_id, "items": [item]}
 
-    with requests.Session() as session:
-        try:
-            session.get(f"{api_url}/health", timeout=5).raise_for_status()
-        except requests.RequestException as exc:
-            print(f"the API at {api_url} does not answer ({exc}): start it with `make up`")
-            return 2
+    if not answers(api_url, "/health", 5):
+        print(f"the API at {api_url} does not answer: start it with `make up`")
+        return 2
+    api = Api(api_url, pool=2)
+    try:
         print(f"one order per phase against {api_url} (times relative to sending the order)")
-        results = [run_phase(session, api_url, phase, body, deadline) for phase in PHASES]
+        results = [run_phase(api, phase, body, deadline) for phase in PHASES]
+    finally:
+        api.close()
 
     print("\n" + summary(results))
     failed = [r for r in results if not r.ok]

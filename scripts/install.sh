@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create or update the project's virtual environments. Idempotent; called by make.
-#   scripts/install.sh dev         -> .venv: shared package (+ its test support), services, localaws, dev tools (Python 3.11+)
+#   scripts/install.sh dev         -> .venv: shared package (+ its test support), services, localaws, the tools, dev tools (Python 3.11+)
 #   scripts/install.sh localstack  -> .venv-localstack: pinned localstack-core + the local Lambda executor (Python 3.13)
 #   scripts/install.sh checkov     -> .venv-checkov: the pinned IaC scanner (its boto3 pin clashes with .venv's)
 set -euo pipefail
@@ -27,8 +27,8 @@ case "${1:-}" in
     [ -x .venv/bin/python ] || "$py" -m venv .venv
     pip_quiet .venv -c constraints/dev.txt -r requirements-dev.txt \
       -e shared -e shared/testsupport -e services/api -e services/processor -e services/payment_fn -e localaws \
-      -e cloudformation -e traces -e localaws/lambda_executor -e load -e chaos
-    "$(pwd)/.venv/bin/python" -c "import flashsale, flashsale_testing, orders_api, order_processor, payment_fn, localaws, flashsale_stacks, flashsale_traces, flashsale_load, flashsale_chaos"
+      -e cloudformation -e traces -e localaws/lambda_executor -e load -e chaos -e toolkit
+    "$(pwd)/.venv/bin/python" -c "import flashsale, flashsale_testing, orders_api, order_processor, payment_fn, localaws, flashsale_stacks, flashsale_traces, flashsale_load, flashsale_chaos, flashsale_kit"
     touch .venv/.installed
     echo "installed .venv ($(.venv/bin/python --version))"
     ;;

@@ -35,18 +35,17 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import requests
 
 from flashsale.adapters.dynamodb import DynamoDbProductStore, create_tables
 from flashsale.catalog import generate
 from flashsale.settings import Settings
-from flashsale_load import config, machine, proc, scenarios
+from flashsale_kit.api import answers
+from flashsale_kit.polling import poll
+from flashsale_kit.running import stack_env
+from flashsale_load import config, machine, proc, run
 from flashsale_load.analysis import parse_ts
 from flashsale_load.bench import acceptance
-from flashsale_load.locust_stats import read_final
-from flashsale_load.phases import phase
 from flashsale_load.report import fmt_num
-from localaws import envfile
 from localaws.config import HOST, PlatformConfig
 from localaws.pipeline import service_env
 
@@ -66,8 +65,7 @@ class Resources:
 
 def platform_env() -> dict[str, str]:
     """The running platform's client environment (the env file `make up` writes), then ours."""
-    cfg = PlatformConfig.from_env()
-    return {**cfg.client_env(), **envfile.read(cfg.env_file), **os.environ}
+    return {**stack_env(), **os.environ}
 
 
 def provision(env_name: str) -> Resources:
@@ -122,20 +120,13 @@ def private_api(res: Resources, log_path: Path) -> Iterator[str]:
     process = proc.start([*argv, "orders_api.wsgi:app"], log_path, env)
     url = f"http://{HOST}:{port}"
     try:
-        if not proc.wait_for(lambda: _ready(url) or process.poll() is not None, 60):
+        if not poll(lambda: answers(url) or process.poll() is not None, 60):
             raise RuntimeError(f"the private API did not get ready on {url} (see {log_path})")
         if process.poll() is not None:
             raise RuntimeError(f"the private API exited ({process.returncode}), see {log_path}")
         yield url
     finally:
         proc.stop(process, grace=35)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/ready", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def async_acceptance(url: str, users: list[int], seconds: int, out: Path) -> list[dict]:
@@ -193,19 +184,7 @@ def sync_completed(
     locust measured (locust drops the requests still waiting when the run ends)."""
     print(f"sync: {users} closed-loop clients for {seconds} s", flush=True)
     run_dir = out / f"sync-u{users}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    argv = scenarios.locust_command(
-        scenarios.scenario("closed"),
-        phase="sync",
-        host=url,
-        out_dir=run_dir,
-        run_time=f"{seconds}s",
-        users=users,
-        spawn_rate=users,
-        html=False,
-    )
-    proc.run_bounded(argv, run_dir / "locust.log", seconds + 90)
-    stats = read_final(scenarios.stats_prefix(run_dir)).get(phase("sync").request_name)
+    stats = run.closed_loop("sync", url, users, seconds, run_dir, grace_s=90)
     if stats is None:
         raise RuntimeError(f"no sync statistics (see {run_dir / 'locust.log'})")
     outcomes = sync_outcomes(settings, stats.last_ts) if stats.last_ts else None

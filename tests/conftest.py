@@ -11,18 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
-import boto3
 import pytest
 
-from localaws import envfile, health
-from localaws.config import PlatformConfig
+from flashsale_kit.running import RunningStack, stack_env
+from localaws import health
 
-CFG = PlatformConfig.from_env()
-LOCAL_ENV = {
-    **CFG.client_env(),
-    "API_URL": f"http://127.0.0.1:{CFG.api_port}",
-    **envfile.read(CFG.env_file),
-}
+LOCAL_ENV = stack_env()
 # e2e modules read the API's address at import: the stack's own, unless the caller names one
 os.environ.setdefault("API_URL", LOCAL_ENV["API_URL"])
 
@@ -53,12 +47,4 @@ def local_aws() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def aws(local_aws: dict[str, str]) -> Callable[[str], object]:
     """`aws("sqs")` -> a boto3 client for the local platform (one per service per session)."""
-    session = boto3.session.Session()
-    clients: dict[str, object] = {}
-
-    def client(service: str) -> object:
-        if service not in clients:
-            clients[service] = session.client(service)
-        return clients[service]
-
-    return client
+    return RunningStack().client

@@ -12,216 +12,22 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-from flashsale.adapters.dynamodb.ledger import KEY_SORT, DynamoDbPaymentLedger, charge_entry
-from flashsale.events import InvalidEvent, decode
-from flashsale_chaos.model import Check, Outcome
-from flashsale_chaos.money import (
-    APPROVED,
-    ChargeRow,
-    OrderRow,
-    order_violations,
-    stock_violations,
-)
-from flashsale_chaos.stack import Stack, say
+from flashsale_chaos.model import Check, ScenarioResult
+from flashsale_chaos.money import APPROVED, order_violations, stock_violations
+from flashsale_chaos.report import say
+from flashsale_kit.running import RunningStack
+from flashsale_kit.tables import TERMINAL, OrderRow, Tables
 
-TERMINAL = frozenset({"completed", "failed"})
 POLL_SECONDS = 1.0
 DLQ_PEEK_EVERY = 10.0
 STOCK_GRACE = 15.0
 
 
-def _order_row(item: dict[str, Any]) -> OrderRow:
-    quantities: dict[int, int] = {}
-    for entry in item.get("items", {}).get("L", []):
-        fields = entry["M"]
-        pid = int(fields["product_id"]["N"])
-        quantities[pid] = quantities.get(pid, 0) + int(fields["quantity"]["N"])
-    return OrderRow(
-        order_id=item["order_id"]["S"],
-        status=item.get("status", {}).get("S", ""),
-        stock_released=bool(item.get("stock_released", {}).get("BOOL", False)),
-        quantities=quantities,
-        payment_id=item.get("payment_id", {}).get("S"),
-        updated_at=item.get("updated_at", {}).get("S", ""),
-    )
-
-
-def _charge_row(item: dict[str, Any]) -> ChargeRow:
-    entry = charge_entry(item)
-    return ChargeRow(entry.order_id, entry.charge_id, entry.status)
-
-
-class Tables:
-    """Direct reads of the pipeline's tables and queues (strongly consistent)."""
-
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self.settings = stack.settings
-
-    @property
-    def ddb(self) -> Any:
-        return self.stack.client("dynamodb")
-
-    def orders(self, order_ids: Iterable[str]) -> dict[str, OrderRow]:
-        ids = list(dict.fromkeys(order_ids))
-        found: dict[str, OrderRow] = {}
-        table = self.settings.orders_table
-        for start in range(0, len(ids), 100):
-            request: dict[str, Any] = {
-                table: {
-                    "Keys": [{"order_id": {"S": oid}} for oid in ids[start : start + 100]],
-                    "ConsistentRead": True,
-                }
-            }
-            while request:
-                answer = self.ddb.batch_get_item(RequestItems=request)
-                for item in answer["Responses"].get(table, []):
-                    row = _order_row(item)
-                    found[row.order_id] = row
-                request = answer.get("UnprocessedKeys") or {}
-        return found
-
-    def orders_touching(self, product_ids: Iterable[int], since: str) -> dict[str, OrderRow]:
-        """Every order created since `since` (ISO) that holds one of `product_ids`."""
-        wanted = set(product_ids)
-        items = self._scan(
-            self.settings.orders_table,
-            FilterExpression="created_at >= :since",
-            ExpressionAttributeValues={":since": {"S": since}},
-        )
-        rows = (_order_row(item) for item in items)
-        return {row.order_id: row for row in rows if wanted & set(row.quantities)}
-
-    def stock(self, product_ids: Iterable[int]) -> dict[int, int]:
-        stock = {}
-        for pid in product_ids:
-            item = self.ddb.get_item(
-                TableName=self.settings.products_table,
-                Key={"product_id": {"N": str(pid)}},
-                ConsistentRead=True,
-            ).get("Item", {})
-            stock[pid] = int(item.get("stock", {}).get("N", 0))
-        return stock
-
-    def charges(self, order_ids: Iterable[str]) -> dict[str, list[ChargeRow]]:
-        """Each order's charges in the gateway's ledger (one Query per order)."""
-
-        ledger = DynamoDbPaymentLedger(self.ddb, self.settings.payments_table)
-
-        def of(order_id: str) -> list[ChargeRow]:
-            return [ChargeRow(e.order_id, e.charge_id, e.status) for e in ledger.charges(order_id)]
-
-        ids = list(dict.fromkeys(order_ids))
-        with ThreadPoolExecutor(8) as pool:
-            return dict(zip(ids, pool.map(of, ids), strict=True))
-
-    def ledger(self) -> dict[str, list[ChargeRow]]:
-        """Every charge in the ledger, per order (a scan; idempotency-key items left out)."""
-        found: dict[str, list[ChargeRow]] = {}
-        for item in self._scan(
-            self.settings.payments_table,
-            FilterExpression="charge_id <> :key",
-            ExpressionAttributeValues={":key": {"S": KEY_SORT}},
-        ):
-            row = _charge_row(item)
-            found.setdefault(row.order_id, []).append(row)
-        return found
-
-    def all_orders(self) -> dict[str, OrderRow]:
-        rows = (_order_row(item) for item in self._scan(self.settings.orders_table))
-        return {row.order_id: row for row in rows}
-
-    def products(self) -> dict[int, tuple[int, int | None]]:
-        """product id -> (stock now, initial stock or None when it was never recorded)."""
-        found = {}
-        for item in self._scan(self.settings.products_table):
-            initial = item.get("initial_stock", {}).get("N")
-            found[int(item["product_id"]["N"])] = (
-                int(item.get("stock", {}).get("N", 0)),
-                int(initial) if initial is not None else None,
-            )
-        return found
-
-    def _scan(self, table: str, **kwargs: Any) -> Iterable[dict[str, Any]]:
-        pages = self.ddb.get_paginator("scan").paginate(
-            TableName=table, ConsistentRead=True, PaginationConfig={"PageSize": 500}, **kwargs
-        )
-        for page in pages:
-            yield from page.get("Items", [])
-
-    def queue_url(self, name: str) -> str | None:
-        try:
-            return self.stack.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
-        except Exception:
-            return None
-
-    def dead_letters(self) -> dict[str, str]:
-        """order_id -> DLQ name, for every OrderPlaced sitting in a DLQ (peeked, not taken)."""
-        env = self.settings.env_name
-        found: dict[str, str] = {}
-        for name in (f"{env}-order-dlq", f"{env}-payment-dlq"):
-            url = self.queue_url(name)
-            if url is not None:
-                for order_id in self.peek(url):
-                    found[order_id] = name
-        return found
-
-    def peek(self, url: str, limit: int = 2000) -> list[str]:
-        """Order ids of a queue's visible messages; each is made visible again right after."""
-        sqs = self.stack.client("sqs")
-        seen: list[str] = []
-        handles: list[str] = []
-        try:
-            while len(handles) < limit:
-                batch = sqs.receive_message(
-                    QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30, WaitTimeSeconds=0
-                ).get("Messages", [])
-                if not batch:
-                    break
-                for message in batch:
-                    handles.append(message["ReceiptHandle"])
-                    order_id = _order_id(message.get("Body", ""))
-                    if order_id:
-                        seen.append(order_id)
-        finally:
-            for start in range(0, len(handles), 10):
-                entries = [
-                    {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-                    for i, handle in enumerate(handles[start : start + 10])
-                ]
-                sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
-        return seen
-
-    def queue_depth(self, name: str) -> dict[str, int]:
-        url = self.queue_url(name)
-        if url is None:
-            return {}
-        attributes = self.stack.client("sqs").get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return {key: int(value) for key, value in attributes.items()}
-
-
-def _order_id(body: str) -> str | None:
-    try:
-        return decode(body).order_id
-    except InvalidEvent:
-        try:  # a well-formed envelope with a bad field still names its order
-            data = json.loads(body).get("data", {})
-            return data.get("order_id") if isinstance(data.get("order_id"), str) else None
-        except (ValueError, AttributeError):
-            return None
-
-
 class Auditor:
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: RunningStack) -> None:
         self.tables = Tables(stack)
 
     def settle(
@@ -254,11 +60,11 @@ class Auditor:
         since: str,
         timeout: float,
         checks: Iterable[Check] = (),
-    ) -> Outcome:
+    ) -> ScenarioResult:
         accepted = list(dict.fromkeys(accepted))
         say(f"{scenario}: auditing {len(accepted)} accepted order(s), waiting <= {timeout:.0f} s")
         rows, dead = self.settle(accepted, timeout)
-        outcome = Outcome(scenario, accepted=len(accepted), checks=list(checks))
+        outcome = ScenarioResult(scenario, accepted=len(accepted), checks=list(checks))
         for order_id in accepted:
             row = rows.get(order_id)
             status = row.status if row else "missing"

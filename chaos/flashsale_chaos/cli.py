@@ -9,12 +9,11 @@ import time
 from collections.abc import Sequence
 
 from flashsale_chaos import report
-from flashsale_chaos.audit import Auditor
-from flashsale_chaos.load import Api
-from flashsale_chaos.model import Outcome
+from flashsale_chaos.model import ScenarioResult
+from flashsale_chaos.report import say
 from flashsale_chaos.scenarios import ALL, BY_NAME, Context
-from flashsale_chaos.scenarios.common import error_outcome
-from flashsale_chaos.stack import ChaosError, Stack, say
+from flashsale_chaos.scenarios.common import error_result
+from flashsale_kit.running import RunningStack, StackError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,16 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 1 <= args.orders <= 300:
         print("--orders must be within 1..300 (a bounded load)", file=sys.stderr)
         return 2
-    stack = Stack()
+    stack = RunningStack()
     try:
         stack.require_ready()
-    except ChaosError as exc:
+    except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     chosen = [BY_NAME[name] for name in args.scenarios] or ALL
-    api = Api(stack.api_url)
-    ctx = Context(stack, api, Auditor(stack), args.orders, args.settle_timeout)
-    outcomes: list[Outcome] = []
+    ctx = Context.connect(stack, args.orders, args.settle_timeout)
+    outcomes: list[ScenarioResult] = []
     try:
         for scenario in chosen:
             started = time.monotonic()
@@ -63,14 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 outcome = scenario.run(ctx)
             except Exception as exc:  # a broken scenario is reported, the others still run
-                outcome = error_outcome(scenario.name, exc)
+                outcome = error_result(scenario.name, exc)
             say(f"{scenario.name}: {outcome.verdict} in {time.monotonic() - started:.0f} s")
             outcomes.append(outcome)
             if not stack.api_ready():
                 say("the stack is not ready after this scenario: `localaws up` to repair it")
                 stack.localaws("up")
     finally:
-        api.close()
+        ctx.api.close()
     print(report.table(outcomes))
     print()
     print(report.details(outcomes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from dataclasses import dataclass, field
 
 
@@ -14,8 +15,14 @@ class Check:
     detail: str = ""
 
 
+def all_of(name: str, done: Sized, wanted: Sized, note: str = "") -> Check:
+    """A check that every one of `wanted` is `done`: "3/4" (+ a note) as its detail."""
+    detail = f"{len(done)}/{len(wanted)}" + (f" {note}" if note else "")
+    return Check(name, len(done) == len(wanted), detail)
+
+
 @dataclass
-class Outcome:
+class ScenarioResult:
     """One row of the audit table."""
 
     scenario: str

@@ -15,25 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flashsale_kit.tables import ChargeRow, OrderRow
+
 APPROVED = "approved"
 UNDECIDED = frozenset({"pending", "processing"})
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    order_id: str
-    status: str
-    stock_released: bool
-    quantities: Mapping[int, int]
-    payment_id: str | None = None
-    updated_at: str = ""
-
-
-@dataclass(frozen=True)
-class ChargeRow:
-    order_id: str
-    charge_id: str
-    status: str
 
 
 @dataclass(frozen=True)

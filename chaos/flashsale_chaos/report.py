@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
-from flashsale_chaos.model import Outcome
+from flashsale_chaos.model import ScenarioResult
 
 COLUMNS = (
     ("scenario", 22),
@@ -19,7 +20,7 @@ COLUMNS = (
 )
 
 
-def _cells(outcome: Outcome) -> list[str]:
+def _cells(outcome: ScenarioResult) -> list[str]:
     return [
         outcome.scenario,
         str(outcome.accepted),
@@ -33,7 +34,7 @@ def _cells(outcome: Outcome) -> list[str]:
     ]
 
 
-def table(outcomes: Sequence[Outcome]) -> str:
+def table(outcomes: Sequence[ScenarioResult]) -> str:
     def row(cells: Sequence[str]) -> str:
         return (
             "| "
@@ -50,7 +51,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def details(outcomes: Sequence[Outcome]) -> str:
+def details(outcomes: Sequence[ScenarioResult]) -> str:
     lines = []
     for outcome in outcomes:
         lines.append(f"{outcome.scenario}:")
@@ -65,3 +66,8 @@ def details(outcomes: Sequence[Outcome]) -> str:
             mark = "ok  " if check.ok else "FAIL"
             lines.append(f"  {mark}  {check.name}" + (f": {check.detail}" if check.detail else ""))
     return "\n".join(lines)
+
+
+def say(message: str) -> None:
+    """Progress on stderr, so the table on stdout stays clean."""
+    print(f"[chaos] {message}", file=sys.stderr, flush=True)

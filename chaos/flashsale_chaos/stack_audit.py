@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flashsale_chaos.audit import Tables
 from flashsale_chaos.money import Violation, order_violations, stock_violations
-from flashsale_chaos.stack import Stack
+from flashsale_kit.running import RunningStack
+from flashsale_kit.tables import Tables
 
 #: An order pending or processing for longer than this is stuck.
 STUCK_AFTER_SECONDS = 600.0
@@ -84,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        tables = Tables(Stack())
+        tables = Tables(RunningStack())
         result = audit_stack(tables, args.stuck_after)
     except Exception as exc:
         print(f"error: cannot read the stack ({exc}); is it up (`make up`)?", file=sys.stderr)

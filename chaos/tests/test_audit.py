@@ -3,16 +3,12 @@ stuck, when stock balances, and the table it all ends up in."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from flashsale.domain.model import OrderItem, Route
-from flashsale.events import OrderPlaced, encode
 from flashsale_chaos import audit, report
-from flashsale_chaos.audit import Auditor, _order_id, _order_row
-from flashsale_chaos.model import Check, Outcome
-from flashsale_chaos.money import ChargeRow, OrderRow
+from flashsale_chaos.audit import Auditor
+from flashsale_chaos.model import Check, ScenarioResult
+from flashsale_kit.tables import ChargeRow, OrderRow
 
 PRODUCT = 800_000_001
 
@@ -118,37 +114,12 @@ def test_a_missing_accepted_order_is_stuck_not_silently_dropped():
     assert outcome.stuck == 1 and not outcome.accounted and not outcome.passed
 
 
-def test_dynamodb_items_become_rows_with_merged_quantities():
-    item = {
-        "order_id": {"S": "o1"},
-        "status": {"S": "failed"},
-        "stock_released": {"BOOL": True},
-        "items": {
-            "L": [
-                {"M": {"product_id": {"N": "5"}, "quantity": {"N": "2"}}},
-                {"M": {"product_id": {"N": "5"}, "quantity": {"N": "1"}}},
-            ]
-        },
-    }
-    assert _order_row(item) == OrderRow("o1", "failed", True, {5: 3}, None, "")
-
-
-def test_order_ids_are_read_from_events_and_from_envelopes_with_bad_fields():
-    event = OrderPlaced(
-        "o-1", 7, (OrderItem(1, 1, __import__("decimal").Decimal("2")),), 2, Route.ECS
-    )
-    assert _order_id(encode(event)[0]) == "o-1"
-    broken = json.loads(encode(event)[0])
-    broken["data"]["items"] = "nonsense"
-    assert _order_id(json.dumps(broken)) == "o-1"
-    assert _order_id("not json") is None
-    assert _order_id(json.dumps({"chaos": "poison"})) is None
-
-
 def test_the_table_has_one_row_per_scenario_and_details_name_failed_checks():
-    good = Outcome("flash-sale", 5, 5, 0, 0, 1, True, 0, [Check("no oversell", True, "0 left")])
-    bad = Outcome("duplicates", 3, 2, 0, 0, 2, True, 1)
-    broken = Outcome("redrive", error="ChaosError: the stack is down")
+    good = ScenarioResult(
+        "flash-sale", 5, 5, 0, 0, 1, True, 0, [Check("no oversell", True, "0 left")]
+    )
+    bad = ScenarioResult("duplicates", 3, 2, 0, 0, 2, True, 1)
+    broken = ScenarioResult("redrive", error="StackError: the stack is down")
     text = report.table([good, bad, broken])
     lines = text.splitlines()
     assert lines[0].startswith("| scenario") and "max charges/order" in lines[0]
@@ -156,4 +127,4 @@ def test_the_table_has_one_row_per_scenario_and_details_name_failed_checks():
     details = report.details([good, bad, broken])
     assert "ok    no oversell: 0 left" in details
     assert "FAIL  accepted 3 != completed 2 + failed 0 + in DLQ 0" in details
-    assert "ERROR ChaosError: the stack is down" in details
+    assert "ERROR StackError: the stack is down" in details

@@ -1,38 +1,10 @@
-"""Log readers, the partial-batch evidence, and the command line's refusals (no platform)."""
+"""The partial-batch evidence and the command line's refusals (no platform)."""
 
 from __future__ import annotations
 
-import json
-
 from flashsale_chaos.cli import main
-from flashsale_chaos.logs import ProcessorLog, json_line, per_order
 from flashsale_chaos.scenarios import ALL, BY_NAME
 from flashsale_chaos.scenarios.deliveries import RECORD_FAILED, _mixed_batches
-
-
-def test_processor_log_entries_after_a_mark(tmp_path):
-    path = tmp_path / "processor.log"
-    path.write_text('--- start\n{"msg": "processor started"}\n')
-    log = ProcessorLog(path)
-    mark = log.mark()
-    with path.open("a") as out:
-        out.write(json.dumps({"msg": "order processed", "order_id": "a"}) + "\n")
-        out.write("not json\n")
-        out.write(json.dumps({"msg": "order processed", "order_id": "b"}) + "\n")
-    assert [e["order_id"] for e in log.entries(mark, "order processed")] == ["a", "b"]
-    assert len(log.entries(0)) == 3
-    assert ProcessorLog(tmp_path / "missing.log").entries(0) == []
-
-
-def test_entries_grouped_per_wanted_order():
-    entries = [{"order_id": "a"}, {"order_id": "b"}, {"order_id": "a"}, {"msg": "x"}]
-    grouped = per_order(entries, ["a"])
-    assert list(grouped) == ["a"] and len(grouped["a"]) == 2
-
-
-def test_json_line_ignores_what_is_not_an_object():
-    assert json_line('{"a": 1}') == {"a": 1}
-    assert json_line("[1]") is None and json_line("{broken") is None and json_line("") is None
 
 
 def test_mixed_batches_need_a_paid_order_and_a_failed_record_in_one_invocation():

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flashsale_kit.api import Api
+from flashsale_kit.running import RunningStack
 from flashsale_load import config, leftovers, machine, orderlog, plots, report, run, scenarios
 from flashsale_load.analysis import (
     PhaseSummary,
@@ -33,9 +35,8 @@ from flashsale_load.analysis import (
 )
 from flashsale_load.config import CompareSettings
 from flashsale_load.locust_stats import read_final
-from flashsale_load.orders_client import OrdersClient, read_records, wait_terminal, write_records
+from flashsale_load.order_records import read_records, wait_terminal, write_records
 from flashsale_load.phases import PHASE_NAMES, phase
-from flashsale_load.platform import Stack
 from flashsale_load.sampler import QueueSampler, read_errors, read_samples
 
 ORDERS_LOG = "orders.csv"
@@ -50,7 +51,7 @@ SETTLE_S = 10.0
 
 
 def run_phase(
-    stack: Stack, name: str, out_dir: Path, settings: CompareSettings, sampler: QueueSampler
+    stack: RunningStack, name: str, out_dir: Path, settings: CompareSettings, sampler: QueueSampler
 ) -> None:
     """One flash sale against `name`, then wait (bounded) for its accepted orders to finish;
     what is still queued then is failed and released, so the next phase starts on empty
@@ -77,14 +78,14 @@ def run_phase(
         f"{len(log.orders)} accepted orders to finish",
         flush=True,
     )
-    client = OrdersClient(config.api_url())
+    api_client = Api(config.api_url())
     try:
         t0 = time.monotonic()
         records = wait_terminal(
-            client, log.order_ids, settings.drain_timeout_s, backlog=sampler.latest_total
+            api_client, log.order_ids, settings.drain_timeout_s, backlog=sampler.latest_total
         )
     finally:
-        client.close()
+        api_client.close()
     write_records(phase_dir / ORDERS_FINAL, records)
     done = sum(1 for record in records.values() if record is not None and record.is_terminal)
     print(
@@ -248,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report-only", type=Path, help="rebuild the report of an earlier run")
     args = parser.parse_args(argv)
     settings = CompareSettings.from_env()
-    stack = Stack.local()
+    stack = RunningStack.applied()
     stack_env = machine.stack_settings(stack.run_dir)
     run_settings = {
         "api": config.api_url(),
@@ -272,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "before_first_phase": before.as_dict(),
     }
     (out_dir / SETTINGS).write_text(json.dumps(recorded, indent=2))
-    sampler = QueueSampler(stack.sqs, stack.queues, settings.sample_interval_s).start()
+    sampler = QueueSampler(stack.queue_counts, stack.queues, settings.sample_interval_s).start()
     try:
         for name in args.phases:
             run_phase(stack, name, out_dir, settings, sampler)

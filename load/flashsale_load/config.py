@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, Self
 
 DEFAULT_API_URL = "http://127.0.0.1:8080"
 LOAD_DIR = Path(__file__).resolve().parents[1]
@@ -19,23 +20,30 @@ CHECKOUT_ROOT = LOAD_DIR.parent
 
 
 def _str(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = env.get(name, "").strip()
-    return raw or default
+    return env.get(name, "").strip() or default
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    return float(raw) if raw else default
+def knob(variable: str, default: Any) -> Any:
+    """A setting read from `variable` by `Knobs.from_env` (a tuple: comma- or space-separated)."""
+    return field(default=default, metadata={"env": variable})
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    return int(raw) if raw else default
+def _parse(raw: str, default: Any) -> Any:
+    if isinstance(default, tuple):
+        kind = type(default[0]) if default else str
+        return tuple(kind(part) for part in raw.replace(",", " ").split())
+    return type(default)(raw)
 
 
-def _ints(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-    raw = env.get(name, "").strip()
-    return tuple(int(part) for part in raw.replace(",", " ").split()) if raw else default
+class Knobs:
+    """Settings whose fields are `knob`s: each read from its variable, else its default."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if env is None else env
+        given = {f.name: env.get(f.metadata["env"], "").strip() for f in fields(cls)}
+        defaults = cls()
+        return cls(**{k: _parse(v, getattr(defaults, k)) for k, v in given.items() if v})
 
 
 def api_url(env: Mapping[str, str] | None = None) -> str:
@@ -50,113 +58,59 @@ def results_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 @dataclass(frozen=True)
-class SpikeProfile:
+class SpikeProfile(Knobs):
     """The spike shape: quiet, a jump to `peak_users` within `ramp_s`, hold, drop, quiet."""
 
-    base_users: int = 5
-    peak_users: int = 300
-    quiet_s: float = 20.0
-    ramp_s: float = 5.0
-    hold_s: float = 30.0
-    cool_s: float = 15.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SpikeProfile:
-        env = os.environ if env is None else env
-        return cls(
-            base_users=_int(env, "SPIKE_BASE_USERS", cls.base_users),
-            peak_users=_int(env, "SPIKE_PEAK_USERS", cls.peak_users),
-            quiet_s=_float(env, "SPIKE_QUIET_S", cls.quiet_s),
-            ramp_s=_float(env, "SPIKE_RAMP_S", cls.ramp_s),
-            hold_s=_float(env, "SPIKE_HOLD_S", cls.hold_s),
-            cool_s=_float(env, "SPIKE_COOL_S", cls.cool_s),
-        )
+    base_users: int = knob("SPIKE_BASE_USERS", 5)
+    peak_users: int = knob("SPIKE_PEAK_USERS", 300)
+    quiet_s: float = knob("SPIKE_QUIET_S", 20.0)
+    ramp_s: float = knob("SPIKE_RAMP_S", 5.0)
+    hold_s: float = knob("SPIKE_HOLD_S", 30.0)
+    cool_s: float = knob("SPIKE_COOL_S", 15.0)
 
 
 @dataclass(frozen=True)
-class CompareSettings:
+class CompareSettings(Knobs):
     """`load-compare`: one flash sale per phase, then a bounded wait for the backlog to drain."""
 
-    users: int = 20
+    users: int = knob("USERS", 20)
     #: short enough for the slowest path to drain in `drain_timeout_s` here (load/README.md)
-    run_time: str = "15s"
-    drain_timeout_s: float = 600.0
-    sample_interval_s: float = 1.0
+    run_time: str = knob("RUN_TIME", "15s")
+    drain_timeout_s: float = knob("DRAIN_TIMEOUT", 600.0)
+    sample_interval_s: float = knob("SAMPLE_INTERVAL", 1.0)
     #: how long the first phase waits for earlier orders to leave the queues before releasing them
-    start_wait_s: float = 60.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> CompareSettings:
-        env = os.environ if env is None else env
-        return cls(
-            users=_int(env, "USERS", cls.users),
-            run_time=_str(env, "RUN_TIME", cls.run_time),
-            drain_timeout_s=_float(env, "DRAIN_TIMEOUT", cls.drain_timeout_s),
-            sample_interval_s=_float(env, "SAMPLE_INTERVAL", cls.sample_interval_s),
-            start_wait_s=_float(env, "START_WAIT", cls.start_wait_s),
-        )
+    start_wait_s: float = knob("START_WAIT", 60.0)
 
 
 @dataclass(frozen=True)
-class WorkersSettings:
+class WorkersSettings(Knobs):
     """`load-workers`: a backlog drained at each concurrency, per consumer; the backlog grows
     with concurrency so that each point drains for `drain_s` at the theoretical rate."""
 
-    concurrencies: tuple[int, ...] = (1, 5, 20, 100)
-    drain_s: float = 15.0
-    latency_s: float = 0.5
-    step_timeout_s: float = 300.0
-    targets: tuple[str, ...] = ("ecs", "lambda")
+    concurrencies: tuple[int, ...] = knob("CONCURRENCIES", (1, 5, 20, 100))
+    drain_s: float = knob("DRAIN_SECONDS", 15.0)
+    latency_s: float = knob("WORKERS_LATENCY", 0.5)
+    step_timeout_s: float = knob("STEP_TIMEOUT", 300.0)
+    targets: tuple[str, ...] = knob("WORKER_TARGETS", ("ecs", "lambda"))
 
     def backlog(self, concurrency: int) -> int:
         """Orders for `drain_s` seconds of `concurrency` payments of `latency_s` each."""
         return max(math.ceil(self.drain_s * concurrency / self.latency_s), 1)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkersSettings:
-        env = os.environ if env is None else env
-        targets = _str(env, "WORKER_TARGETS", ",".join(cls.targets)).replace(",", " ").split()
-        return cls(
-            concurrencies=_ints(env, "CONCURRENCIES", cls.concurrencies),
-            drain_s=_float(env, "DRAIN_SECONDS", cls.drain_s),
-            latency_s=_float(env, "WORKERS_LATENCY", cls.latency_s),
-            step_timeout_s=_float(env, "STEP_TIMEOUT", cls.step_timeout_s),
-            targets=tuple(targets),
-        )
-
 
 @dataclass(frozen=True)
-class BenchSettings:
+class BenchSettings(Knobs):
     """`make bench`: acceptance steps, the drain backlog, the cold start probe."""
 
-    p99_limit_ms: float = 50.0
-    step_users: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
-    step_seconds: int = 8
-    bare_port: int = 8089
-    drain_backlog: int = 1000
-    drain_latency_s: float = 0.2
-    drain_concurrency: int = 20
-    drain_timeout_s: float = 300.0
-    drain_consumers: tuple[str, ...] = ("ecs", "lambda")
-    warm_invokes: int = 5
+    p99_limit_ms: float = knob("BENCH_P99_MS", 50.0)
+    step_users: tuple[int, ...] = knob("BENCH_USERS", (1, 2, 4, 8, 16, 32, 64))
+    step_seconds: int = knob("BENCH_STEP_SECONDS", 8)
+    bare_port: int = knob("BENCH_BARE_PORT", 8089)
+    drain_backlog: int = knob("BENCH_BACKLOG", 1000)
+    drain_latency_s: float = knob("BENCH_LATENCY", 0.2)
+    drain_concurrency: int = knob("BENCH_CONCURRENCY", 20)
+    drain_timeout_s: float = knob("BENCH_DRAIN_TIMEOUT", 300.0)
+    drain_consumers: tuple[str, ...] = knob("BENCH_CONSUMER", ("ecs", "lambda"))
+    warm_invokes: int = knob("BENCH_WARM_INVOKES", 5)
     #: how long a section waits for earlier orders to leave the queues before releasing them
-    start_wait_s: float = 60.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> BenchSettings:
-        env = os.environ if env is None else env
-        return cls(
-            p99_limit_ms=_float(env, "BENCH_P99_MS", cls.p99_limit_ms),
-            step_users=_ints(env, "BENCH_USERS", cls.step_users),
-            step_seconds=_int(env, "BENCH_STEP_SECONDS", cls.step_seconds),
-            bare_port=_int(env, "BENCH_BARE_PORT", cls.bare_port),
-            drain_backlog=_int(env, "BENCH_BACKLOG", cls.drain_backlog),
-            drain_latency_s=_float(env, "BENCH_LATENCY", cls.drain_latency_s),
-            drain_concurrency=_int(env, "BENCH_CONCURRENCY", cls.drain_concurrency),
-            drain_timeout_s=_float(env, "BENCH_DRAIN_TIMEOUT", cls.drain_timeout_s),
-            drain_consumers=tuple(
-                _str(env, "BENCH_CONSUMER", " ".join(cls.drain_consumers)).replace(",", " ").split()
-            ),
-            warm_invokes=_int(env, "BENCH_WARM_INVOKES", cls.warm_invokes),
-            start_wait_s=_float(env, "BENCH_START_WAIT", cls.start_wait_s),
-        )
+    start_wait_s: float = knob("BENCH_START_WAIT", 60.0)

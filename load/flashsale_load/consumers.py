@@ -19,8 +19,11 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
-from flashsale_load import machine, platform
-from flashsale_load.platform import PROCESSOR, Stack
+from flashsale_kit import lambda_levers
+from flashsale_kit.running import RunningStack
+from flashsale_load import machine
+
+PROCESSOR = "processor"
 
 #: the launcher's variables for the processor -> the variable the running processor shows
 LAUNCHER_KEYS = {
@@ -80,7 +83,7 @@ MIN_MAXIMUM_CONCURRENCY = 2
 class Consumer(Protocol):
     name: str
     route: str
-    queue: str  # short queue name in Stack.queues
+    queue: str  # short queue name in RunningStack.queues
 
     def pause(self) -> None: ...
 
@@ -89,15 +92,20 @@ class Consumer(Protocol):
     def restore(self) -> None: ...
 
 
-class EcsConsumer:
+class _Tuned:
+    """A consumer whose settings are changed for a measurement and put back by `restore`."""
+
+    def __init__(self, stack: RunningStack) -> None:
+        self.stack = stack
+        #: the settings before the first pause
+        self._original: dict[str, str] | None = None
+        self._changed = False
+
+
+class EcsConsumer(_Tuned):
     name = "ecs"
     route = "ecs"
     queue = "order-queue"
-
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self._original: dict[str, str] | None = None
-        self._changed = False
 
     def _capture(self) -> None:
         if self._original is None:
@@ -111,68 +119,66 @@ class EcsConsumer:
 
     def pause(self) -> None:
         self._capture()
-        platform.launcher("stop", PROCESSOR)
+        self.stack.localaws("stop", PROCESSOR)
         self._changed = True
 
     def resume(self, concurrency: int, latency_s: float) -> None:
-        platform.launcher(
-            "restart", PROCESSOR, processor_env(concurrency, latency_s), unset=LAUNCHER_KEYS
+        self.stack.localaws(
+            "restart", PROCESSOR, env=processor_env(concurrency, latency_s), unset=LAUNCHER_KEYS
         )
 
     def restore(self) -> None:
         """Restart the processor with the settings it had before the first pause."""
         if not self._changed or self._original is None:
             return
-        platform.launcher("restart", PROCESSOR, self._original, unset=LAUNCHER_KEYS)
+        self.stack.localaws("restart", PROCESSOR, env=self._original, unset=LAUNCHER_KEYS)
 
 
-class LambdaConsumer:
+class LambdaConsumer(_Tuned):
     name = "lambda"
     route = "lambda"
     queue = "payment-queue"
 
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self._original: dict[str, str] | None = None
+    def __init__(self, stack: RunningStack) -> None:
+        super().__init__(stack)
         self._original_scaling: int | None = None
         self._original_reserved: int | None = None
-        self._changed = False
 
     def pause(self) -> None:
         if self._original is None:
-            self._original = platform.function_env(self.stack)
-            mapping = platform.payment_mapping(self.stack) or {}
+            self._original = lambda_levers.function_env(self.stack)
+            mapping = lambda_levers.payment_mapping(self.stack) or {}
             scaling = mapping.get("ScalingConfig") or {}
             self._original_scaling = scaling.get("MaximumConcurrency") or 0
-            self._original_reserved = platform.reserved_concurrency(self.stack)
+            self._original_reserved = lambda_levers.reserved_concurrency(self.stack)
         self._changed = True
-        platform.set_mapping_enabled(self.stack, False)
+        lambda_levers.set_mapping_enabled(self.stack, False)
 
     def split(self, concurrency: int) -> LambdaSplit:
-        mapping = platform.payment_mapping(self.stack) or {}
+        mapping = lambda_levers.payment_mapping(self.stack) or {}
         return lambda_split(concurrency, int(mapping.get("BatchSize") or 10))
 
     def resume(self, concurrency: int, latency_s: float) -> None:
         assert self._original is not None, "pause() first"
         split = self.split(concurrency)
         tuned = function_env(self._original, split.per_invocation, latency_s)
-        platform.set_function_env(self.stack, tuned)
-        platform.set_reserved_concurrency(self.stack, 1 if split.batches == 1 else None)
-        platform.set_mapping_enabled(
+        lambda_levers.set_function_env(self.stack, tuned)
+        lambda_levers.set_reserved_concurrency(self.stack, 1 if split.batches == 1 else None)
+        lambda_levers.set_mapping_enabled(
             self.stack, True, maximum_concurrency=max(split.batches, MIN_MAXIMUM_CONCURRENCY)
         )
 
     def restore(self) -> None:
         if not self._changed or self._original is None:
             return
-        platform.set_function_env(self.stack, self._original)
-        platform.set_reserved_concurrency(self.stack, self._original_reserved)
-        platform.set_mapping_enabled(
+        lambda_levers.set_function_env(self.stack, self._original)
+        lambda_levers.set_reserved_concurrency(self.stack, self._original_reserved)
+        lambda_levers.set_mapping_enabled(
             self.stack, True, maximum_concurrency=self._original_scaling or 0
         )
 
 
-def consumer(name: str, stack: Stack) -> Consumer:
+def consumer(name: str, stack: RunningStack) -> Consumer:
     kinds: dict[str, type] = {"ecs": EcsConsumer, "lambda": LambdaConsumer}
     try:
         return kinds[name](stack)

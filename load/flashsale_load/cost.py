@@ -351,9 +351,9 @@ def _clients(stack: str) -> tuple[Any, Any, str]:
     from flashsale.settings import Settings
 
     if stack == "local":
-        from flashsale_load.platform import apply_platform_env
+        from flashsale_kit.running import apply_stack_env
 
-        apply_platform_env()
+        apply_stack_env()
     quick = Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 1})
     session = boto3.session.Session()
     env_name = Settings.from_env().env_name

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flashsale_load.analysis import OrderRecord
+from flashsale_load.report import per
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,15 @@ class DrainResult:
 
     @property
     def rate_per_s(self) -> float | None:
-        return self.finished / self.steady_s if self.steady_s else None
+        return per(self.finished, self.steady_s)
 
     @property
     def wall_rate_per_s(self) -> float | None:
-        return self.finished / self.wall_s if self.wall_s else None
+        return per(self.finished, self.wall_s)
 
     @property
     def dynamodb_calls_per_order(self) -> float | None:
-        if self.dynamodb_calls is None or not self.finished:
-            return None
-        return self.dynamodb_calls / self.finished
+        return per(self.dynamodb_calls, self.finished)
 
     @property
     def ratio(self) -> float | None:

@@ -19,8 +19,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from flashsale.domain.model import OrderStatus, utc_now
-from flashsale_load import proc
-from flashsale_load.platform import Stack
+from flashsale_kit.polling import poll
+from flashsale_kit.running import RunningStack
+from flashsale_kit.tables import Tables
 
 #: which route's orders each work queue carries (SNS filter policies on `route`)
 QUEUE_ROUTES: dict[str, str] = {"order-queue": "ecs", "payment-queue": "lambda"}
@@ -65,12 +66,12 @@ class Leftovers:
         }
 
 
-def depths(stack: Stack, queues: Iterable[str]) -> dict[str, int]:
+def depths(stack: RunningStack, queues: Iterable[str]) -> dict[str, int]:
     return {queue: stack.queue_depth(stack.queues[queue]) for queue in queues}
 
 
 def start_on_empty_queues(
-    stack: Stack,
+    stack: RunningStack,
     wait_s: float,
     queues: Sequence[str] | None = None,
     settle_s: float = 60.0,
@@ -80,7 +81,7 @@ def start_on_empty_queues(
     `settle_s` for the queues to read empty and the orders being paid to finish."""
     names = list(queues or stack.queues)
     started = time.monotonic()
-    empty = proc.wait_for(lambda: not any(depths(stack, names).values()), wait_s, 1.0)
+    empty = poll(lambda: not any(depths(stack, names).values()), wait_s, 1.0)
     waited = time.monotonic() - started
     if empty:
         return Leftovers({name: 0 for name in names}, waited_s=waited)
@@ -97,33 +98,35 @@ def start_on_empty_queues(
             stack, "processing", routes, before=cutoff
         )
 
-    proc.wait_for(settled, settle_s, 2.0)
+    poll(settled, settle_s, 2.0)
     busy = count_orders(stack, "processing", routes, before=cutoff)
     return Leftovers(queued, failed, busy, waited)
 
 
-def purge(stack: Stack, queue: str, timeout: float = 60.0) -> int:
+def purge(stack: RunningStack, queue: str, timeout: float = 60.0) -> int:
     """Drop every message of `queue`; returns how many there were. SQS allows one purge a
     minute per queue: within that minute the visible messages are received and deleted."""
     url = stack.queues[queue]
     depth = stack.queue_depth(url)
     try:
-        stack.sqs.purge_queue(QueueUrl=url)
+        stack.client("sqs").purge_queue(QueueUrl=url)
     except ClientError as exc:
         if "PurgeQueueInProgress" not in exc.response.get("Error", {}).get("Code", ""):
             raise
-        proc.wait_for(lambda: not _delete_some(stack, url), timeout, 0.0)
-    proc.wait_for(lambda: stack.queue_depth(url) == 0, timeout, 0.5)
+        poll(lambda: not _delete_some(stack, url), timeout, 0.0)
+    poll(lambda: stack.queue_depth(url) == 0, timeout, 0.5)
     return depth
 
 
-def _delete_some(stack: Stack, url: str) -> int:
+def _delete_some(stack: RunningStack, url: str) -> int:
     """Receive up to 10 visible messages and delete them; returns how many."""
-    messages = stack.sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-    ).get("Messages", [])
+    messages = (
+        stack.client("sqs")
+        .receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        .get("Messages", [])
+    )
     if messages:
-        stack.sqs.delete_message_batch(
+        stack.client("sqs").delete_message_batch(
             QueueUrl=url,
             Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
@@ -132,7 +135,7 @@ def _delete_some(stack: Stack, url: str) -> int:
     return len(messages)
 
 
-def discard_backlog(stack: Stack, queue: str, since: str | None = None) -> int:
+def discard_backlog(stack: RunningStack, queue: str, since: str | None = None) -> int:
     """Drop the queued messages; with `since` (ISO time), also fail the pending orders of the
     queue's route created since then, with their stock released."""
     depth = purge(stack, queue)
@@ -143,7 +146,7 @@ def discard_backlog(stack: Stack, queue: str, since: str | None = None) -> int:
 
 
 def order_ids(
-    stack: Stack,
+    stack: RunningStack,
     status: str,
     routes: Sequence[str],
     since: str | None = None,
@@ -162,27 +165,25 @@ def order_ids(
     if before is not None:
         terms.append("created_at <= :before")
         values[":before"] = {"S": before}
-    pages = stack.dynamodb.get_paginator("scan").paginate(
-        TableName=stack.settings.orders_table,
+    items = Tables(stack).scan(
+        stack.settings.orders_table,
         ProjectionExpression="order_id",
         FilterExpression=" AND ".join(terms),
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
-        ConsistentRead=True,
     )
-    for page in pages:
-        for item in page.get("Items", []):
-            yield item["order_id"]["S"]
+    for item in items:
+        yield item["order_id"]["S"]
 
 
 def count_orders(
-    stack: Stack, status: str, routes: Sequence[str], before: str | None = None
+    stack: RunningStack, status: str, routes: Sequence[str], before: str | None = None
 ) -> int:
     return sum(1 for _ in order_ids(stack, status, routes, before=before))
 
 
 def fail_pending_orders(
-    stack: Stack,
+    stack: RunningStack,
     routes: Sequence[str],
     since: str | None = None,
     before: str | None = None,

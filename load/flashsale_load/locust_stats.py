@@ -1,5 +1,5 @@
-"""Reading locust's output: the final statistics (`--json-file PREFIX` -> PREFIX.json) and the
-CSV files (`--csv PREFIX`: PREFIX_stats.csv, PREFIX_stats_history.csv).
+"""Reading locust's output: the final statistics (`--json-file PREFIX` -> PREFIX.json), else the
+CSV file (`--csv PREFIX`: PREFIX_stats.csv).
 
 The CSV files are rewritten once a second, so their last state can miss the final second of a
 run; the JSON file is written at exit from the final numbers, so summaries prefer it.
@@ -53,10 +53,6 @@ class RequestStats:
     def successes(self) -> int:
         return self.requests - self.failures
 
-    @property
-    def failure_ratio(self) -> float | None:
-        return self.failures / self.requests if self.requests else None
-
 
 def read_stats(path: Path) -> dict[str, RequestStats]:
     """name -> stats; the total row is under `Aggregated`."""
@@ -78,41 +74,6 @@ def read_stats(path: Path) -> dict[str, RequestStats]:
                 p99_ms=_num(row.get("99%")),
             )
     return rows
-
-
-@dataclass(frozen=True)
-class HistoryPoint:
-    """One second of PREFIX_stats_history.csv (the aggregated row)."""
-
-    ts: float
-    users: int
-    rps: float | None
-    failures_per_s: float | None
-    p50_ms: float | None
-    p99_ms: float | None
-    total_requests: int
-    total_failures: int
-
-
-def read_history(path: Path, name: str = AGGREGATED) -> list[HistoryPoint]:
-    points: list[HistoryPoint] = []
-    with path.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row["Name"] != name:
-                continue
-            points.append(
-                HistoryPoint(
-                    ts=float(row["Timestamp"]),
-                    users=int(row["User Count"]),
-                    rps=_num(row.get("Requests/s")),
-                    failures_per_s=_num(row.get("Failures/s")),
-                    p50_ms=_num(row.get("50%")),
-                    p99_ms=_num(row.get("99%")),
-                    total_requests=int(row["Total Request Count"]),
-                    total_failures=int(row["Total Failure Count"]),
-                )
-            )
-    return points
 
 
 def histogram_percentile(histogram: dict[int, int], count: int, fraction: float) -> float | None:

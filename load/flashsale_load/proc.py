@@ -6,8 +6,7 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -54,13 +53,3 @@ def run_bounded(
     finally:
         if process.poll() is None:
             stop(process)
-
-
-def wait_for(probe: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    """Poll `probe` until true or `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if probe():
-            return True
-        time.sleep(interval)
-    return probe()

@@ -16,6 +16,11 @@ def fmt_num(value: float | int | None, digits: int = 0, unit: str = "") -> str:
     return f"{text} {unit}".rstrip()
 
 
+def per(amount: float | None, count: float | None) -> float | None:
+    """amount / count; None (not measured) when either is unknown or count is 0."""
+    return None if amount is None or not count else amount / count
+
+
 def fmt_pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 

@@ -12,11 +12,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from flashsale_load import config, machine, proc, scenarios
 from flashsale_load.config import SpikeProfile
-from flashsale_load.locust_stats import AGGREGATED, read_final
-from flashsale_load.phases import DEFAULT_PHASE, PHASE_NAMES
+from flashsale_load.locust_stats import AGGREGATED, RequestStats, read_final
+from flashsale_load.phases import DEFAULT_PHASE, PHASE_NAMES, phase
 from flashsale_load.report import fmt_num
 from flashsale_load.shapes import spike_stages, total_duration
 
@@ -36,22 +37,14 @@ def run(
     out_dir: Path,
     *,
     run_time: str,
-    users: int | None = None,
-    spawn_rate: float | None = None,
-    orders_log: Path | None = None,
     host: str | None = None,
+    **options: Any,
 ) -> int | None:
-    """Run one scenario into `out_dir` (run.json records what ran); returns locust's exit code."""
+    """Run one scenario into `out_dir` (run.json records what ran); returns locust's exit code.
+    `options`: `users`, `spawn_rate`, `orders_log` of `scenarios.locust_command`."""
     host = host or config.api_url()
     argv = scenarios.locust_command(
-        scn,
-        phase=phase,
-        host=host,
-        out_dir=out_dir,
-        run_time=run_time,
-        users=users,
-        spawn_rate=spawn_rate,
-        orders_log=orders_log,
+        scn, phase=phase, host=host, out_dir=out_dir, run_time=run_time, **options
     )
     started = time.time()
     code = proc.run_bounded(argv, out_dir / "locust.log", nominal_seconds(scn, run_time) + GRACE_S)
@@ -59,8 +52,8 @@ def run(
         "scenario": scn.name,
         "phase": phase,
         "host": host,
-        "users": None if scn.shaped else users or scn.users,
-        "spawn_rate": None if scn.shaped else spawn_rate or scn.spawn_rate,
+        "users": None if scn.shaped else options.get("users") or scn.users,
+        "spawn_rate": None if scn.shaped else options.get("spawn_rate") or scn.spawn_rate,
         "run_time": None if scn.shaped else run_time,
         "spike": SpikeProfile.from_env().__dict__ if scn.shaped else None,
         "started_at": started,
@@ -71,6 +64,33 @@ def run(
     }
     (out_dir / "run.json").write_text(json.dumps(meta, indent=2))
     return code
+
+
+def closed_loop(
+    phase_name: str,
+    host: str,
+    users: int,
+    seconds: int,
+    out_dir: Path,
+    extra: Sequence[str] = (),
+    grace_s: float = GRACE_S,
+) -> RequestStats | None:
+    """`users` closed-loop clients on `phase_name` for `seconds`, run into `out_dir`: locust's
+    final figures for that phase's request (None when it made none)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    argv = scenarios.locust_command(
+        scenarios.scenario("closed"),
+        phase=phase_name,
+        host=host,
+        out_dir=out_dir,
+        run_time=f"{seconds}s",
+        users=users,
+        spawn_rate=users,
+        html=False,
+        extra=list(extra),
+    )
+    proc.run_bounded(argv, out_dir / "locust.log", seconds + grace_s)
+    return read_final(scenarios.stats_prefix(out_dir)).get(phase(phase_name).request_name)
 
 
 def summary_line(out_dir: Path) -> str:

@@ -6,9 +6,8 @@ import csv
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from flashsale_load.analysis import QueueSample, SamplerErrors
 
@@ -18,8 +17,14 @@ COLUMNS = ("ts", "label", "queue", "visible", "in_flight")
 class QueueSampler:
     """Samples each queue of `queues` (name -> URL) every `interval` s, tagged with `label`."""
 
-    def __init__(self, sqs: Any, queues: Mapping[str, str], interval: float = 1.0) -> None:
-        self._sqs = sqs
+    def __init__(
+        self,
+        counts: Callable[[str], Mapping[str, int]],
+        queues: Mapping[str, str],
+        interval: float = 1.0,
+    ) -> None:
+        """`counts(url)`: the queue's visible and in-flight messages (RunningStack.queue_counts)."""
+        self._counts = counts
         self._queues = dict(queues)
         self._interval = interval
         self._stop = threading.Event()
@@ -35,13 +40,7 @@ class QueueSampler:
         taken = []
         for name, url in self._queues.items():
             try:
-                attributes = self._sqs.get_queue_attributes(
-                    QueueUrl=url,
-                    AttributeNames=[
-                        "ApproximateNumberOfMessages",
-                        "ApproximateNumberOfMessagesNotVisible",
-                    ],
-                )["Attributes"]
+                attributes = self._counts(url)
             except Exception as exc:
                 self._failed(name, exc)
                 continue

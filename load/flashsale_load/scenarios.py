@@ -44,7 +44,8 @@ _DURATION = re.compile(r"^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s?)?\s*$")
 
 
 def seconds(run_time: str) -> int:
-    """Locust's run-time syntax (`90`, `90s`, `1m30s`, `1h`) in seconds."""
+    """Locust's run-time syntax (`90`, `90s`, `1m30s`, `1h`) in seconds. (Not
+    `locust.util.timespan`: importing locust monkey-patches the orchestrating process.)"""
     match = _DURATION.match(run_time)
     if not match or not any(match.groups()):
         raise ValueError(f"not a run time: {run_time!r} (e.g. 60s, 2m, 1m30s)")
@@ -112,7 +113,3 @@ def locust_command(
 def stats_prefix(out_dir: Path) -> Path:
     """What `locust_stats.read_final` takes: `<out_dir>/locust`."""
     return out_dir / CSV_PREFIX
-
-
-def history_csv(out_dir: Path) -> Path:
-    return out_dir / f"{CSV_PREFIX}_stats_history.csv"

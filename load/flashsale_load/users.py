@@ -117,37 +117,35 @@ class StoreUser(FastHttpUser):
         self.client.get(f"/products/{random_product_id(self.rng)}", name="product")
 
 
-class NormalUser(StoreUser):
+class OrderingUser(StoreUser):
+    """A customer who only orders; subclasses set how long they think between orders."""
+
+    abstract = True
+
+    @task
+    def order(self) -> None:
+        self.place_order()
+
+
+class NormalUser(OrderingUser):
     """An ordinary day: a customer orders every couple of seconds."""
 
     abstract = True
     wait_time = between(1, 3)
 
-    @task
-    def order(self) -> None:
-        self.place_order()
 
-
-class FlashSaleUser(StoreUser):
+class FlashSaleUser(OrderingUser):
     """A flash sale: customers order as fast as the page lets them."""
 
     abstract = True
     wait_time = between(0.1, 0.5)
 
-    @task
-    def order(self) -> None:
-        self.place_order()
 
-
-class ClosedLoopUser(StoreUser):
+class ClosedLoopUser(OrderingUser):
     """A benchmark client: the next order as soon as the last one is answered."""
 
     abstract = True
     wait_time = constant(0)
-
-    @task
-    def order(self) -> None:
-        self.place_order()
 
 
 class BrowseBuyUser(StoreUser):

@@ -19,7 +19,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from flashsale_load import config, machine, platform, plots, proc, scenarios
+from flashsale_kit import lambda_levers
+from flashsale_kit.api import Api
+from flashsale_kit.polling import poll
+from flashsale_kit.running import RunningStack
+from flashsale_load import config, machine, plots, scenarios
 from flashsale_load.analysis import OrderRecord
 from flashsale_load.backlog import place_orders
 from flashsale_load.bench import rss
@@ -27,14 +31,13 @@ from flashsale_load.config import WorkersSettings
 from flashsale_load.consumers import Consumer, consumer, lambda_split
 from flashsale_load.drain import DrainResult, drain_result
 from flashsale_load.leftovers import start_on_empty_queues
-from flashsale_load.orders_client import OrdersClient, wait_terminal, write_records
-from flashsale_load.platform import Stack
+from flashsale_load.order_records import wait_terminal, write_records
 from flashsale_load.report import fmt_num, machine_section, table
 from localaws_lambda_executor.scaling import AWS_SCALE_UP_PER_MINUTE, SCALE_UP_VAR
 
 
 def drain_step(
-    stack: Stack,
+    stack: RunningStack,
     target: Consumer,
     concurrency: int,
     backlog: int,
@@ -49,24 +52,24 @@ def drain_step(
     placed = place_orders(api, target.route, backlog)
     if placed.rejected:
         print(f"  {placed.rejected} of {backlog} orders were refused by the API", flush=True)
-    proc.wait_for(lambda: stack.queue_depth(url) >= len(placed.order_ids), 30, 0.5)
-    calls_before = platform.dynamodb_calls(stack)
+    poll(lambda: stack.queue_depth(url) >= len(placed.order_ids), 30, 0.5)
+    calls_before = stack.dynamodb_calls()
     calls_after: list[dict[str, int] | None] = []
 
     def backlog() -> int:
         depth = stack.queue_depth(url)
         if depth == 0 and not calls_after:  # every message deleted: every order written
-            calls_after.append(platform.dynamodb_calls(stack))
+            calls_after.append(stack.dynamodb_calls())
         return depth
 
     resumed = time.time()
     target.resume(concurrency, latency_s)
-    client = OrdersClient(api)
+    api_client = Api(api)
     try:
         # no look-ups through the API before the queue is empty: they would be counted too
-        records = wait_terminal(client, placed.order_ids, timeout, backlog, recheck_s=timeout)
+        records = wait_terminal(api_client, placed.order_ids, timeout, backlog, recheck_s=timeout)
     finally:
-        client.close()
+        api_client.close()
     write_records(out_dir / f"{target.name}-c{concurrency}-orders.csv", records)
     calls = None
     if calls_before is not None and calls_after and calls_after[0] is not None:
@@ -75,8 +78,8 @@ def drain_step(
     return result, records
 
 
-def lambda_note(stack: Stack, concurrencies: Sequence[int]) -> str:
-    mapping = platform.payment_mapping(stack) or {}
+def lambda_note(stack: RunningStack, concurrencies: Sequence[int]) -> str:
+    mapping = lambda_levers.payment_mapping(stack) or {}
     batch = int(mapping.get("BatchSize") or 10)
     splits = ", ".join(
         f"{c} = {s.batches} x {s.per_invocation}"
@@ -90,7 +93,7 @@ def lambda_note(stack: Stack, concurrencies: Sequence[int]) -> str:
     )
 
 
-def trigger_scale_up(stack: Stack) -> str:
+def trigger_scale_up(stack: RunningStack) -> str:
     """The SQS trigger's scale-up rate, as LocalStack was started."""
     pid = machine.pid_records(stack.run_dir).get("localstack")
     raw = machine.process_environ(pid).get(SCALE_UP_VAR, "") if pid else ""
@@ -103,7 +106,7 @@ class PeakRss:
     """Samples the Lambda's runtime processes in the background: the peak of their summed RSS
     and of their count."""
 
-    def __init__(self, stack: Stack, interval: float = 1.0) -> None:
+    def __init__(self, stack: RunningStack, interval: float = 1.0) -> None:
         self.stack = stack
         self.interval = interval
         self.total_mib: float | None = None
@@ -183,7 +186,7 @@ def render(
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = WorkersSettings.from_env()
-    stack = Stack.local()
+    stack = RunningStack.applied()
     out_dir = scenarios.run_dir(config.results_dir(), "workers")
     print(f"worker scaling: results in {out_dir}", flush=True)
     results: list[DrainResult] = []

@@ -13,8 +13,8 @@ from flashsale import bootstrap
 from flashsale.adapters.dynamodb import DynamoDbProductStore, create_tables
 from flashsale.domain.model import Order, OrderItem, OrderStatus, Product
 from flashsale.settings import Settings
+from flashsale_kit.running import RunningStack
 from flashsale_load import leftovers
-from flashsale_load.platform import Stack
 from localaws.config import PlatformConfig
 
 STOCK = 100
@@ -41,30 +41,30 @@ def stack(fake_aws):
     )
     products.seed([Product(1, "Red Shoe", Decimal("19.99"), STOCK, "shoes")])
     bootstrap.order_store.cache_clear()
-    yield Stack(PlatformConfig.from_env(), settings)
+    yield RunningStack(PlatformConfig.from_env(), settings)
     bootstrap.order_store.cache_clear()
 
 
-def place(stack: Stack, route: str, created_at: str | None = None) -> str:
+def place(stack: RunningStack, route: str, created_at: str | None = None) -> str:
     order = Order.new(7, [OrderItem(1, 2, Decimal("19.99"))], route)
     if created_at is not None:
         order = replace(order, created_at=created_at)
     bootstrap.order_store(stack.settings).place(order)
-    stack.sqs.send_message(
+    stack.client("sqs").send_message(
         QueueUrl=stack.queues["order-queue" if route == "ecs" else "payment-queue"],
         MessageBody=order.order_id,
     )
     return order.order_id
 
 
-def stock(stack: Stack) -> int:
-    item = stack.dynamodb.get_item(
+def stock(stack: RunningStack) -> int:
+    item = stack.client("dynamodb").get_item(
         TableName=stack.settings.products_table, Key={"product_id": {"N": "1"}}
     )["Item"]
     return int(item["stock"]["N"])
 
 
-def status(stack: Stack, order_id: str) -> str:
+def status(stack: RunningStack, order_id: str) -> str:
     return bootstrap.order_store(stack.settings).get(order_id).status
 
 
@@ -116,6 +116,6 @@ def test_a_second_purge_within_the_minute_deletes_the_messages_instead(stack, mo
             {"Error": {"Code": "AWS.SimpleQueueService.PurgeQueueInProgress"}}, "PurgeQueue"
         )
 
-    monkeypatch.setattr(stack.sqs, "purge_queue", refused)
+    monkeypatch.setattr(stack.client("sqs"), "purge_queue", refused)
     assert leftovers.purge(stack, "order-queue", timeout=10) == 2
     assert leftovers.depths(stack, ["order-queue"]) == {"order-queue": 0}

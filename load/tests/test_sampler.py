@@ -1,29 +1,28 @@
 from dataclasses import replace
 
-from support.polling import eventually
-
+from flashsale_kit.polling import wait_until
 from flashsale_load.sampler import QueueSampler, read_errors, read_samples
 
 
 class FakeSqs:
+    """Queue counts by URL, as RunningStack.queue_counts answers them."""
+
     def __init__(self, depths):
         self.depths = depths
 
-    def get_queue_attributes(self, QueueUrl, AttributeNames):
-        if QueueUrl not in self.depths:
+    def counts(self, url):
+        if url not in self.depths:
             raise RuntimeError("AWS.SimpleQueueService.NonExistentQueue")
-        visible, in_flight = self.depths[QueueUrl]
+        visible, in_flight = self.depths[url]
         return {
-            "Attributes": {
-                "ApproximateNumberOfMessages": str(visible),
-                "ApproximateNumberOfMessagesNotVisible": str(in_flight),
-            }
+            "ApproximateNumberOfMessages": visible,
+            "ApproximateNumberOfMessagesNotVisible": in_flight,
         }
 
 
 def test_samples_every_queue_with_the_current_label(tmp_path):
     sqs = FakeSqs({"u1": (3, 1), "u2": (0, 2)})
-    sampler = QueueSampler(sqs, {"order-queue": "u1", "payment-queue": "u2"})
+    sampler = QueueSampler(sqs.counts, {"order-queue": "u1", "payment-queue": "u2"})
     assert sampler.latest_total() is None
     sampler.label = "async-ecs"
     sampler.sample_once()
@@ -39,14 +38,14 @@ def test_samples_every_queue_with_the_current_label(tmp_path):
 
 
 def test_a_failing_queue_is_counted_not_fatal():
-    sampler = QueueSampler(FakeSqs({"u1": (1, 0)}), {"order-queue": "u1", "gone": "u9"})
+    sampler = QueueSampler(FakeSqs({"u1": (1, 0)}).counts, {"order-queue": "u1", "gone": "u9"})
     sampler.sample_once()
     assert sampler.errors == 1 and len(sampler.samples) == 1
     assert sampler.latest_total() is None  # an incomplete sample is no answer
 
 
 def test_failed_samples_are_kept_per_phase_with_the_last_error(tmp_path):
-    sampler = QueueSampler(FakeSqs({"u1": (1, 0)}), {"order-queue": "u1", "gone": "u9"})
+    sampler = QueueSampler(FakeSqs({"u1": (1, 0)}).counts, {"order-queue": "u1", "gone": "u9"})
     sampler.label = "async-ecs"
     sampler.sample_once()
     sampler.sample_once()
@@ -63,10 +62,10 @@ def test_failed_samples_are_kept_per_phase_with_the_last_error(tmp_path):
 
 
 def test_thread_samples_until_stopped():
-    sampler = QueueSampler(FakeSqs({"u1": (0, 0)}), {"order-queue": "u1"}, interval=0.01)
+    sampler = QueueSampler(FakeSqs({"u1": (0, 0)}).counts, {"order-queue": "u1"}, interval=0.01)
     sampler.start()
     try:
-        eventually(lambda: len(sampler.samples) >= 3, timeout=5, interval=0.01)
+        wait_until(lambda: len(sampler.samples) >= 3, timeout=5, interval=0.01)
     finally:
         sampler.stop()
     assert not sampler._thread.is_alive()

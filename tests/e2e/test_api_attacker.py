@@ -18,58 +18,35 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from support.pipeline import PipelineApi
-from support.polling import eventually
+from support.pipeline import Pipeline
 
-from flashsale.settings import Settings
+from flashsale_kit.api import Api
+from flashsale_kit.polling import wait_until
 
 GOOD = {"customer_id": 7, "items": [{"product_id": 1, "quantity": 1}]}
 ORDER_PATHS = ("/orders/sync", "/orders/async")
 
 
-def _count(ddb: Any, table: str) -> int:
-    kwargs: dict[str, Any] = {"TableName": table, "Select": "COUNT"}
-    total = 0
-    while True:
-        page = ddb.scan(**kwargs)
-        total += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            return total
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _stock(ddb: Any, table: str) -> dict[str, str]:
-    kwargs: dict[str, Any] = {"TableName": table, "ProjectionExpression": "product_id, stock"}
-    stock: dict[str, str] = {}
-    while True:
-        page = ddb.scan(**kwargs)
-        stock.update({i["product_id"]["N"]: i["stock"]["N"] for i in page["Items"]})
-        if "LastEvaluatedKey" not in page:
-            return stock
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 @pytest.fixture(scope="module")
-def audit(local_aws: dict[str, str], aws) -> Callable[[], dict[str, Any]]:
-    settings = Settings.from_env()
-    ddb = aws("dynamodb")
+def audit(pipeline: Pipeline) -> Callable[[], dict[str, Any]]:
+    tables, settings = pipeline.tables, pipeline.tables.settings
 
     def snapshot() -> dict[str, Any]:
         return {
-            "orders": _count(ddb, settings.orders_table),
-            "payments": _count(ddb, settings.payments_table),
-            "idempotency": _count(ddb, settings.idempotency_table),
-            "stock": _stock(ddb, settings.products_table),
+            "orders": tables.count(settings.orders_table),
+            "payments": tables.count(settings.payments_table),
+            "idempotency": tables.count(settings.idempotency_table),
+            "stock": {pid: stock for pid, (stock, _) in tables.products().items()},
         }
 
     return snapshot
 
 
 @pytest.fixture(scope="module")
-def api(audit: Callable[[], dict[str, Any]]) -> Iterator[PipelineApi]:
+def api(audit: Callable[[], dict[str, Any]]) -> Iterator[Api]:
     """The API, once earlier tests' orders stopped moving stock (two equal audits in a row)."""
-    api = PipelineApi()
-    assert api.healthy(), f"the API at {api.url} is not ready: start it with `make up`"
+    api = Api()
+    assert api.ready(), f"the API at {api.url} is not ready: start it with `make up`"
     previous = [audit()]
 
     def settled() -> bool:
@@ -77,13 +54,13 @@ def api(audit: Callable[[], dict[str, Any]]) -> Iterator[PipelineApi]:
         same, previous[0] = now == previous[0], now
         return same
 
-    eventually(settled, timeout=120, interval=1.0)
+    wait_until(settled, timeout=120, interval=1.0)
     yield api
     api.close()
 
 
 @pytest.fixture(scope="module")
-def before(api: PipelineApi, audit: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def before(api: Api, audit: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return audit()
 
 
@@ -96,7 +73,7 @@ def _refused(response: requests.Response, status: set[int]) -> dict[str, Any]:
     return error
 
 
-def _raw(api: PipelineApi, request: bytes) -> tuple[int, dict[str, str], bytes]:
+def _raw(api: Api, request: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send `request` as bytes over its own connection; the status, headers and body."""
     url = urlsplit(api.url)
     with socket.create_connection((url.hostname, url.port or 80), timeout=10) as sock:
@@ -110,7 +87,7 @@ def _raw(api: PipelineApi, request: bytes) -> tuple[int, dict[str, str], bytes]:
     return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
 
 
-def _post_raw(api: PipelineApi, path: str, header: bytes) -> tuple[int, dict[str, str], bytes]:
+def _post_raw(api: Api, path: str, header: bytes) -> tuple[int, dict[str, str], bytes]:
     body = json.dumps(GOOD).encode()
     return _raw(
         api,
@@ -123,7 +100,7 @@ def _post_raw(api: PipelineApi, path: str, header: bytes) -> tuple[int, dict[str
 # -- admin keys ---------------------------------------------------------------------------------
 
 
-def test_missing_and_wrong_admin_keys_are_refused_alike(api: PipelineApi, before) -> None:
+def test_missing_and_wrong_admin_keys_are_refused_alike(api: Api, before) -> None:
     url = f"{api.url}/products/1"
     change = {"stock": -1}  # invalid: even a key that got through could not write
     assert _refused(api.session.put(url, json=change, timeout=10), {401})["field"] == "X-Admin-Key"
@@ -150,7 +127,7 @@ def test_missing_and_wrong_admin_keys_are_refused_alike(api: PipelineApi, before
     assert len(answers) == 1, answers
 
 
-def test_ready_details_stay_hidden_without_the_key(api: PipelineApi) -> None:
+def test_ready_details_stay_hidden_without_the_key(api: Api) -> None:
     for headers in ({}, {"X-Admin-Key": "guess"}):
         body = api.session.get(f"{api.url}/ready", headers=headers, timeout=10).json()
         assert set(body) <= {"status", "error"}, body
@@ -160,7 +137,7 @@ def test_ready_details_stay_hidden_without_the_key(api: PipelineApi) -> None:
 
 
 @pytest.mark.parametrize("path", ORDER_PATHS)
-def test_oversized_deep_and_malformed_bodies(api: PipelineApi, path: str, before) -> None:
+def test_oversized_deep_and_malformed_bodies(api: Api, path: str, before) -> None:
     url = f"{api.url}{path}"
     cases: list[tuple[bytes, set[int]]] = [
         (b'{"customer_id": 7, "pad": "' + b"x" * 70_000 + b'"}', {413}),
@@ -189,7 +166,7 @@ CONTROL = [b"\x00", b"\x01", b"\x08", b"\x1b[31m", b"\x7f", b"\t", b"\xc3\xa9", 
 @pytest.mark.parametrize("path", ORDER_PATHS)
 @pytest.mark.parametrize("char", CONTROL, ids=[c.hex() for c in CONTROL])
 def test_control_characters_in_idempotency_key_and_route(
-    api: PipelineApi, path: str, char: bytes, before
+    api: Api, path: str, char: bytes, before
 ) -> None:
     # inside the value: leading and trailing blanks are not part of an HTTP header value
     headers = [b"Idempotency-Key: zq" + char + b"91"]
@@ -204,7 +181,7 @@ def test_control_characters_in_idempotency_key_and_route(
         assert b"zq" not in body  # the value is never echoed
 
 
-def test_header_injection_is_not_reflected(api: PipelineApi, before) -> None:
+def test_header_injection_is_not_reflected(api: Api, before) -> None:
     status, headers, _ = _post_raw(api, "/orders/async", b"Idempotency-Key: a\rSet-Cookie: x=1")
     assert 400 <= status < 500 and "set-cookie" not in headers
 
@@ -214,7 +191,7 @@ def test_header_injection_is_not_reflected(api: PipelineApi, before) -> None:
 
 @pytest.mark.parametrize("method", [b"DELETE", b"PATCH", b"TRACE", b"CONNECT", b"FOO", b"PROPFIND"])
 @pytest.mark.parametrize("path", [*ORDER_PATHS, "/products/1"])
-def test_unknown_methods_are_405(api: PipelineApi, method: bytes, path: str, before) -> None:
+def test_unknown_methods_are_405(api: Api, method: bytes, path: str, before) -> None:
     status, headers, body = _raw(
         api, method + b" " + path.encode() + b" HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n"
     )
@@ -224,7 +201,7 @@ def test_unknown_methods_are_405(api: PipelineApi, method: bytes, path: str, bef
     assert "allow" in headers
 
 
-def test_a_malformed_request_line_is_a_json_400(api: PipelineApi, before) -> None:
+def test_a_malformed_request_line_is_a_json_400(api: Api, before) -> None:
     status, headers, body = _raw(api, b"POST /orders/async HTTP/9.9 extra\r\n\r\n")
     assert 400 <= status < 500 and headers["content-type"].startswith("application/json")
     assert json.loads(body)["error"]["message"]

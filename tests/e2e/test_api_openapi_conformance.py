@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.pipeline import PipelineApi
+
+from flashsale_kit.api import Api
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
 CLI = Path(sys.executable).with_name("schemathesis")
@@ -24,8 +25,8 @@ CLI = Path(sys.executable).with_name("schemathesis")
 
 @pytest.mark.timeout(900)
 def test_schemathesis_finds_no_failure_with_every_check(tmp_path: Path) -> None:
-    api = PipelineApi()
-    assert api.healthy(), f"the API at {api.url} is not ready: start it with `make up`"
+    api = Api()
+    assert api.ready(), f"the API at {api.url} is not ready: start it with `make up`"
     api.close()
     command = [
         str(CLI),

@@ -5,26 +5,17 @@ without an idempotency key makes the scenario's audit FAIL naming the double cha
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.pipeline import Pipeline, order_body
+from support.pipeline import Pipeline
 
 from flashsale_chaos import report
-from flashsale_chaos.audit import Auditor
-from flashsale_chaos.load import Api
 from flashsale_chaos.scenarios import BY_NAME, Context
-from flashsale_chaos.stack import Stack
+from flashsale_kit.api import order_body
+from flashsale_kit.running import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def pipeline(local_aws: dict[str, str], aws) -> Iterator[Pipeline]:
-    pipeline = Pipeline.connect(aws)
-    yield pipeline
-    pipeline.close()
 
 
 def make_audit() -> subprocess.CompletedProcess[str]:
@@ -33,8 +24,8 @@ def make_audit() -> subprocess.CompletedProcess[str]:
     )
 
 
-def set_status(aws, table: str, order_id: str, status: str) -> None:
-    aws("dynamodb").update_item(
+def set_status(pipeline: Pipeline, table: str, order_id: str, status: str) -> None:
+    pipeline.tables.ddb.update_item(
         TableName=table,
         Key={"order_id": {"S": order_id}},
         UpdateExpression="SET #s = :s",
@@ -44,17 +35,17 @@ def set_status(aws, table: str, order_id: str, status: str) -> None:
 
 
 @pytest.mark.timeout(600)
-def test_a_corrupted_order_status_makes_make_audit_exit_1_naming_it(pipeline, aws) -> None:
+def test_a_corrupted_order_status_makes_make_audit_exit_1_naming_it(pipeline: Pipeline) -> None:
     api, tables = pipeline.api, pipeline.tables
-    product = tables.new_product(api, stock=5)
+    product = pipeline.new_product(stock=5)
     [placed] = api.place_many([("ecs", order_body(40_002, product, 1))])
-    assert tables.wait_terminal([placed.order_id], timeout=90) == {placed.order_id: "completed"}
-    table = tables.orders_table
-    set_status(aws, table, placed.order_id, "failed")  # charged, but shown failed
+    assert pipeline.wait_terminal([placed.order_id], timeout=90) == {placed.order_id: "completed"}
+    table = tables.settings.orders_table
+    set_status(pipeline, table, placed.order_id, "failed")  # charged, but shown failed
     try:
         corrupted = make_audit()
     finally:
-        set_status(aws, table, placed.order_id, "completed")
+        set_status(pipeline, table, placed.order_id, "completed")
     # the audit exits 1; make reports a failed recipe as its own exit 2 ("Error 1")
     assert corrupted.returncode != 0, corrupted.stdout + corrupted.stderr
     assert "audit] Error 1" in corrupted.stderr, corrupted.stderr
@@ -67,14 +58,13 @@ def test_a_corrupted_order_status_makes_make_audit_exit_1_naming_it(pipeline, aw
 
 @pytest.mark.timeout(600)
 def test_without_idempotency_keys_the_chaos_audit_fails_naming_double_charges(local_aws) -> None:
-    stack = Stack()
+    stack = RunningStack()
     stack.require_ready()
-    api = Api(stack.api_url)
+    ctx = Context.connect(stack, orders=24, settle_timeout=180)
     try:
-        ctx = Context(stack, api, Auditor(stack), orders=24, settle_timeout=180)
         outcome = BY_NAME["no-idempotency-key"].run(ctx)
     finally:
-        api.close()
+        ctx.api.close()
         if stack.process("processor") is None:
             stack.start("processor")
     text = f"\n{report.table([outcome])}\n{report.details([outcome])}"

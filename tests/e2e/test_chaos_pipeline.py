@@ -9,21 +9,19 @@ from collections.abc import Iterator
 import pytest
 
 from flashsale_chaos import report
-from flashsale_chaos.audit import Auditor
-from flashsale_chaos.load import Api
 from flashsale_chaos.scenarios import BY_NAME, Context
-from flashsale_chaos.stack import Stack
+from flashsale_kit.running import RunningStack
 
 ORDERS = 12
 
 
 @pytest.fixture(scope="module")
 def chaos(local_aws: dict[str, str]) -> Iterator[Context]:
-    stack = Stack()
+    stack = RunningStack()
     stack.require_ready()
-    api = Api(stack.api_url)
-    yield Context(stack, api, Auditor(stack), orders=ORDERS, settle_timeout=120)
-    api.close()
+    ctx = Context.connect(stack, orders=ORDERS, settle_timeout=120)
+    yield ctx
+    ctx.api.close()
     if stack.process("processor") is None:  # a failed scenario must not leave it down
         stack.start("processor")
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from flashsale_kit.api import Api
 from flashsale_load import config, orderlog, proc, scenarios
 from flashsale_load.locust_stats import AGGREGATED, read_final
-from flashsale_load.orders_client import OrdersClient, wait_terminal
+from flashsale_load.order_records import wait_terminal
 
 API_URL = config.api_url()
 
@@ -84,7 +85,7 @@ def test_scenario_runs_against_the_pipeline(name: str, api: str, tmp_path: Path)
         assert {"search", "product"} & set(stats)
     else:
         assert log.orders, "no order was accepted"
-    client = OrdersClient(api)
+    client = Api(api)
     try:
         records = wait_terminal(client, log.order_ids, timeout=180)
     finally:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from support.http import json_error
 from support.pipeline import Pipeline
 
 from flashsale.schemas import MAX_ITEMS, MAX_QUANTITY
@@ -50,29 +51,13 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pipeline(local_aws: dict[str, str], aws) -> Iterator[Pipeline]:
-    pipeline = Pipeline.connect(aws)
-    yield pipeline
-    pipeline.close()
-
-
-def _error(response: requests.Response, status: int, field: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] and error["message"]
-    if field is not None:
-        assert error.get("field") == field, error
-
-
 @pytest.mark.parametrize("path", ["/orders/sync", "/orders/async"])
 @pytest.mark.parametrize(("body", "status", "field"), CASES)
 def test_bad_order_bodies(pipeline: Pipeline, path: str, body: str, status: int, field):
     response = pipeline.api.session.post(
         f"{pipeline.api.url}{path}", data=body, headers=JSON, timeout=10
     )
-    _error(response, status, field)
+    json_error(response, status, field)
 
 
 def test_no_content_type_is_415(pipeline: Pipeline) -> None:
@@ -80,7 +65,7 @@ def test_no_content_type_is_415(pipeline: Pipeline) -> None:
     request = requests.Request("POST", f"{api.url}/orders/async", data=order().encode())
     prepared = api.session.prepare_request(request)
     prepared.headers.pop("Content-Type", None)
-    _error(api.session.send(prepared, timeout=10), 415)
+    json_error(api.session.send(prepared, timeout=10), 415)
 
 
 def test_chunked_body_over_the_limit_is_413(pipeline: Pipeline) -> None:
@@ -96,14 +81,14 @@ def test_chunked_body_over_the_limit_is_413(pipeline: Pipeline) -> None:
     response = pipeline.api.session.post(
         f"{pipeline.api.url}/orders/async", data=chunks(), headers=JSON, timeout=10
     )
-    _error(response, 413)
+    json_error(response, 413)
 
 
 def test_a_sold_out_quantity_is_409_and_reserves_nothing(pipeline: Pipeline) -> None:
     api = pipeline.api
-    product = pipeline.tables.new_product(api, stock=3)
+    product = pipeline.new_product(stock=3)
     body = {"customer_id": 7, "items": [{"product_id": product, "quantity": 2}] * 2}
     response = api.session.post(f"{api.url}/orders/async", json=body, timeout=10)
-    _error(response, 409)
+    json_error(response, 409)
     assert response.json()["error"]["code"] == "out_of_stock"
     assert api.stock(product) == 3

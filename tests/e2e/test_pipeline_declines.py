@@ -6,29 +6,20 @@ by default when ENV_NAME=local) while the decline rate stays 0 for everyone else
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from support.pipeline import Pipeline, order_body
-from support.polling import eventually
+from support.pipeline import Pipeline
 
 from flashsale.settings import LOCAL_DECLINE_CUSTOMER_ID
+from flashsale_kit.api import order_body
+from flashsale_kit.polling import wait_until
 
 STOCK = 10
 QUANTITY = 2
 ROUTES = ("sync", "ecs", "lambda")
 
 
-@pytest.fixture(scope="module")
-def pipeline(local_aws: dict[str, str], aws) -> Iterator[Pipeline]:
-    pipeline = Pipeline.connect(aws)
-    yield pipeline
-    pipeline.close()
-
-
 def test_declined_payments_fail_and_release_the_stock(pipeline: Pipeline) -> None:
     api, tables = pipeline.api, pipeline.tables
-    product = tables.new_product(api, stock=STOCK)
+    product = pipeline.new_product(stock=STOCK)
     declined_body = order_body(LOCAL_DECLINE_CUSTOMER_ID, product, QUANTITY)
     wanted = [(route, declined_body) for route in ROUTES]
     wanted.append(("ecs", order_body(40_001, product, 1)))  # an ordinary customer: approved
@@ -43,16 +34,17 @@ def test_declined_payments_fail_and_release_the_stock(pipeline: Pipeline) -> Non
     assert control.status_code == 202, control.body
 
     ids = [answer.order_id for answer in (*declined, control)]
-    finals = tables.wait_terminal(ids, timeout=90)
+    finals = pipeline.wait_terminal(ids, timeout=90)
     assert [finals[answer.order_id] for answer in declined] == ["failed"] * len(ROUTES)
     assert finals[control.order_id] == "completed"
 
+    charges = tables.charges(ids)
     for answer in declined:
         order = api.order(answer.order_id)
         assert order["route"] == answer.route
         assert order["failure_reason"] == "payment_declined"
         assert order["failed_at"] and not order.get("completed_at")
-        assert [c.status for c in tables.charges(answer.order_id)] == ["declined"]
-    assert [c.status for c in tables.charges(control.order_id)] == ["approved"]
+        assert [c.status for c in charges[answer.order_id]] == ["declined"]
+    assert [c.status for c in charges[control.order_id]] == ["approved"]
     # every declined reservation comes back; only the approved unit stays sold
-    eventually(lambda: api.stock(product) == STOCK - 1, timeout=20)
+    wait_until(lambda: api.stock(product) == STOCK - 1, timeout=20)

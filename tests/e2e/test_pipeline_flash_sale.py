@@ -5,27 +5,20 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 
-import pytest
-from support.pipeline import Pipeline, Placed, money_violations, order_body
+from support.pipeline import Pipeline
+
+from flashsale_kit.api import Answer, order_body
 
 STOCK = 10
 BUYERS = 50
 
 
-@pytest.fixture(scope="module")
-def pipeline(local_aws: dict[str, str], aws) -> Iterator[Pipeline]:
-    pipeline = Pipeline.connect(aws)
-    yield pipeline
-    pipeline.close()
-
-
 def test_flash_sale_sells_exactly_the_stock(pipeline: Pipeline) -> None:
-    api, tables = pipeline.api, pipeline.tables
-    product = tables.new_product(api, stock=STOCK)
+    api = pipeline.api
+    product = pipeline.new_product(stock=STOCK)
     start = threading.Barrier(BUYERS + 1)
-    answers: list[Placed | BaseException] = []
+    answers: list[Answer | BaseException] = []
     sampled: list[int] = []
     selling = threading.Event()
 
@@ -53,7 +46,7 @@ def test_flash_sale_sells_exactly_the_stock(pipeline: Pipeline) -> None:
     selling.clear()
     sampler.join(30)
 
-    failures = [answer for answer in answers if not isinstance(answer, Placed)]
+    failures = [answer for answer in answers if not isinstance(answer, Answer)]
     assert not failures, failures
     codes = Counter(answer.status_code for answer in answers)
     assert codes == {202: STOCK, 409: BUYERS - STOCK}, codes
@@ -63,6 +56,6 @@ def test_flash_sale_sells_exactly_the_stock(pipeline: Pipeline) -> None:
     assert api.stock(product) == 0
 
     accepted = [answer.order_id for answer in answers if answer.status_code == 202]
-    assert set(tables.wait_terminal(accepted, timeout=90).values()) == {"completed"}
-    assert not money_violations(accepted)
+    assert set(pipeline.wait_terminal(accepted, timeout=90).values()) == {"completed"}
+    assert not pipeline.money_violations(accepted)
     assert api.stock(product) == 0

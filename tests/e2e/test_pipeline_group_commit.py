@@ -6,23 +6,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-import pytest
 import requests
-from support.pipeline import Pipeline, Placed, money_violations, order_body
+from support.pipeline import Pipeline
+
+from flashsale_kit.api import Answer, order_body
 
 STOCK = 37
 BUYERS = 200
-
-
-@pytest.fixture(scope="module")
-def pipeline(local_aws: dict[str, str], aws) -> Iterator[Pipeline]:
-    pipeline = Pipeline.connect(aws)
-    yield pipeline
-    pipeline.close()
 
 
 def batch_sizes(pipeline: Pipeline, order_ids: list[str]) -> list[int]:
@@ -30,7 +23,7 @@ def batch_sizes(pipeline: Pipeline, order_ids: list[str]) -> list[int]:
     sizes = []
     for order_id in order_ids:
         item = pipeline.tables.ddb.get_item(
-            TableName=pipeline.tables.orders_table,
+            TableName=pipeline.tables.settings.orders_table,
             Key={"order_id": {"S": order_id}},
             ProjectionExpression="reservation_batch_size",
             ConsistentRead=True,
@@ -41,10 +34,10 @@ def batch_sizes(pipeline: Pipeline, order_ids: list[str]) -> list[int]:
 
 
 def test_coalesced_flash_sale_sells_exactly_the_stock(pipeline: Pipeline) -> None:
-    api, tables = pipeline.api, pipeline.tables
-    product = tables.new_product(api, stock=STOCK)
+    api = pipeline.api
+    product = pipeline.new_product(stock=STOCK)
     start = threading.Barrier(BUYERS + 1)
-    answers: list[Placed | BaseException] = []
+    answers: list[Answer | BaseException] = []
 
     def buy(index: int) -> None:
         start.wait(30)
@@ -60,7 +53,7 @@ def test_coalesced_flash_sale_sells_exactly_the_stock(pipeline: Pipeline) -> Non
     for thread in buyers:
         thread.join(120)
 
-    failures = [answer for answer in answers if not isinstance(answer, Placed)]
+    failures = [answer for answer in answers if not isinstance(answer, Answer)]
     assert not failures, failures[:3]
     codes = Counter(answer.status_code for answer in answers)
     assert codes == {202: STOCK, 409: BUYERS - STOCK}, codes
@@ -71,14 +64,14 @@ def test_coalesced_flash_sale_sells_exactly_the_stock(pipeline: Pipeline) -> Non
     accepted = [answer.order_id for answer in answers if answer.status_code == 202]
     assert len(set(accepted)) == STOCK
     assert max(batch_sizes(pipeline, accepted)) > 1, "no two buyers shared a reservation write"
-    assert set(tables.wait_terminal(accepted, timeout=120).values()) == {"completed"}
-    assert not money_violations(accepted)
+    assert set(pipeline.wait_terminal(accepted, timeout=120).values()) == {"completed"}
+    assert not pipeline.money_violations(accepted)
     assert api.stock(product) == 0
 
 
 def test_a_price_change_prices_the_next_orders_in_every_worker(pipeline: Pipeline) -> None:
-    api, tables = pipeline.api, pipeline.tables
-    product = tables.new_product(api, stock=100, price="9.99")
+    api = pipeline.api
+    product = pipeline.new_product(stock=100, price="9.99")
 
     def place_fresh(customer: int) -> dict:
         # a connection of its own each time, so the orders spread over the API's workers

@@ -8,11 +8,12 @@ of its own, so its stock moves only with the test's orders.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from support.pipeline import TIMELINE, Pipeline, Placed, money_violations, order_body, parse_ts
+from support.pipeline import TIMELINE, Pipeline, parse_ts
+
+from flashsale_kit.api import Answer, order_body
 
 ASYNC_PER_ROUTE = 100
 SYNC_ORDERS = 5
@@ -23,17 +24,10 @@ DEADLINE_S = 150
 
 
 @pytest.fixture(scope="module")
-def pipeline(local_aws: dict[str, str], aws) -> Iterator[Pipeline]:
-    pipeline = Pipeline.connect(aws)
-    yield pipeline
-    pipeline.close()
-
-
-@pytest.fixture(scope="module")
-def bulk(pipeline: Pipeline) -> tuple[int, list[Placed]]:
+def bulk(pipeline: Pipeline) -> tuple[int, list[Answer]]:
     """100 async orders per route and 5 sync orders of one fresh product, placed concurrently
     (sync first: they hold a payment slot each for 3 s)."""
-    product = pipeline.tables.new_product(pipeline.api, stock=STOCK)
+    product = pipeline.new_product(stock=STOCK)
     wanted = [("sync", order_body(10_000 + i, product)) for i in range(SYNC_ORDERS)]
     wanted += [
         (route, order_body(20_000 + i, product))
@@ -44,12 +38,12 @@ def bulk(pipeline: Pipeline) -> tuple[int, list[Placed]]:
 
 
 @pytest.fixture(scope="module")
-def finals(pipeline: Pipeline, bulk: tuple[int, list[Placed]]) -> dict[str, str]:
+def finals(pipeline: Pipeline, bulk: tuple[int, list[Answer]]) -> dict[str, str]:
     _, placed = bulk
-    return pipeline.tables.wait_terminal([p.order_id for p in placed], timeout=DEADLINE_S)
+    return pipeline.wait_terminal([p.order_id for p in placed], timeout=DEADLINE_S)
 
 
-def test_every_order_is_accepted(bulk: tuple[int, list[Placed]]) -> None:
+def test_every_order_is_accepted(bulk: tuple[int, list[Answer]]) -> None:
     _, placed = bulk
     assert sorted(p.route for p in placed).count("sync") == SYNC_ORDERS
     for answer in placed:
@@ -65,23 +59,23 @@ def test_every_order_is_accepted(bulk: tuple[int, list[Placed]]) -> None:
 
 
 def test_every_order_completes_and_is_charged_once(
-    pipeline: Pipeline, bulk: tuple[int, list[Placed]], finals: dict[str, str]
+    pipeline: Pipeline, bulk: tuple[int, list[Answer]], finals: dict[str, str]
 ) -> None:
     product, placed = bulk
     assert set(finals.values()) == {"completed"}, {
         status: list(finals.values()).count(status) for status in set(finals.values())
     }
-    violations = money_violations(finals)
+    violations = pipeline.money_violations(finals)
     assert not violations, [str(v) for v in violations[:5]]
     assert pipeline.api.stock(product) == STOCK - len(placed)
 
 
 def test_orders_show_route_status_and_timestamps_in_order(
-    pipeline: Pipeline, bulk: tuple[int, list[Placed]], finals: dict[str, str]
+    pipeline: Pipeline, bulk: tuple[int, list[Answer]], finals: dict[str, str]
 ) -> None:
     _, placed = bulk
     orders = pipeline.api.orders(p.order_id for p in placed)
-    charges = pipeline.tables.charges_of(orders)
+    charges = pipeline.tables.charges(orders)
     for answer in placed:
         order = orders[answer.order_id]
         assert order["route"] == answer.route
@@ -97,11 +91,11 @@ def test_idempotency_key_replay_creates_nothing_new(pipeline: Pipeline) -> None:
     """Per route: the same key and body twice -> the first answer again (replayed), one order,
     one charge, the stock moved once; a replay after completion still names the same order."""
     api = pipeline.api
-    product = pipeline.tables.new_product(api, stock=10)
+    product = pipeline.new_product(stock=10)
     keys = {route: f"e2e-{route}-{uuid.uuid4()}" for route in ROUTES}
     body = order_body(30_001, product, quantity=2)
 
-    def place_twice(route: str) -> tuple[Placed, Placed]:
+    def place_twice(route: str) -> tuple[Answer, Answer]:
         first = api.place(route, body, idempotency_key=keys[route])
         return first, api.place(route, body, idempotency_key=keys[route])
 
@@ -112,10 +106,10 @@ def test_idempotency_key_replay_creates_nothing_new(pipeline: Pipeline) -> None:
         assert (retry.status_code, retry.body) == (first.status_code, first.body), route
 
     order_ids = [first.order_id for first, _ in pairs.values()]
-    assert set(pipeline.tables.wait_terminal(order_ids, timeout=60).values()) == {"completed"}
+    assert set(pipeline.wait_terminal(order_ids, timeout=60).values()) == {"completed"}
     late = {route: api.place(route, body, idempotency_key=keys[route]) for route in ROUTES}
     assert {route: answer.order_id for route, answer in late.items()} == {
         route: first.order_id for route, (first, _) in pairs.items()
     }
-    assert not money_violations(order_ids)
+    assert not pipeline.money_violations(order_ids)
     assert api.stock(product) == 10 - 2 * len(ROUTES)

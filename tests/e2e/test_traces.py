@@ -14,15 +14,15 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import boto3
 import pytest
 import requests
-from support.polling import eventually
+from support.pipeline import Pipeline
 
-from flashsale.settings import Settings
 from flashsale.tracing import TraceHeader
+from flashsale_kit.polling import wait_until
 from flashsale_traces import query
 from flashsale_traces.model import Span, Trace
 
@@ -35,42 +35,23 @@ CONSUMERS = {"ecs": "order-processor", "lambda": "AWS::Lambda::Function"}
 
 
 @pytest.fixture(scope="module")
-def api(local_aws: dict[str, str]) -> Iterator[requests.Session]:
-    session = requests.Session()
-    try:
-        session.get(f"{API_URL}/health", timeout=5).raise_for_status()
-    except requests.RequestException as exc:
-        pytest.fail(f"the API at {API_URL} is not answering ({exc}): start it with `make up`")
-    yield session
-    session.close()
-
-
-@pytest.fixture(scope="module")
 def xray(local_aws: dict[str, str]):
     return boto3.client("xray")
 
 
 @pytest.fixture(scope="module")
-def orders(local_aws: dict[str, str]):
-    table = Settings.from_env().orders_table
-    client = boto3.client("dynamodb")
-
-    def status(order_id: str) -> str | None:
-        item = client.get_item(
-            TableName=table, Key={"order_id": {"S": order_id}}, ConsistentRead=True
-        )
-        return item.get("Item", {}).get("status", {}).get("S")
-
-    return status
+def orders(pipeline: Pipeline) -> Callable[[str], str | None]:
+    """order id -> its status in the orders table (None: not written)."""
+    return lambda order_id: pipeline.tables.statuses([order_id])[order_id]
 
 
-def place(api: requests.Session, route: str) -> tuple[str, str, int]:
+def place(http: requests.Session, route: str) -> tuple[str, str, int]:
     """POST one order on `route`; returns its id, its trace id and the HTTP status."""
     if route == "sync":
-        response = api.post(f"{API_URL}/orders/sync", json=ORDER, timeout=60)
+        response = http.post(f"{API_URL}/orders/sync", json=ORDER, timeout=60)
     else:
         headers = {"X-Processing-Route": route}
-        response = api.post(f"{API_URL}/orders/async", json=ORDER, headers=headers, timeout=30)
+        response = http.post(f"{API_URL}/orders/async", json=ORDER, headers=headers, timeout=30)
     assert response.status_code in (200, 202), response.text
     header = TraceHeader.parse(response.headers.get("X-Amzn-Trace-Id"))
     assert header is not None, "the API answered without a trace header: is tracing on?"
@@ -112,7 +93,7 @@ def complete(xray, trace_id: str, route: str) -> Trace:
             return None
         return trace
 
-    return eventually(ready, timeout=TRACE_DEADLINE_S, interval=0.5)
+    return wait_until(ready, timeout=TRACE_DEADLINE_S, interval=0.5)
 
 
 def request_segment(trace: Trace, status: int) -> Span:
@@ -122,9 +103,9 @@ def request_segment(trace: Trace, status: int) -> Span:
 
 
 @pytest.mark.parametrize("route", ["ecs", "lambda"])
-def test_an_async_order_is_one_trace_from_request_to_outcome(api, orders, xray, route):
-    order_id, trace_id, status = place(api, route)
-    assert eventually(lambda: orders(order_id) == "completed", timeout=OUTCOME_DEADLINE_S)
+def test_an_async_order_is_one_trace_from_request_to_outcome(http, orders, xray, route):
+    order_id, trace_id, status = place(http, route)
+    assert wait_until(lambda: orders(order_id) == "completed", timeout=OUTCOME_DEADLINE_S)
 
     trace = complete(xray, trace_id, route)
 
@@ -155,8 +136,8 @@ def test_an_async_order_is_one_trace_from_request_to_outcome(api, orders, xray, 
         assert name in timeline
 
 
-def test_a_sync_order_is_one_trace_with_its_payment(api, orders, xray):
-    order_id, trace_id, status = place(api, "sync")
+def test_a_sync_order_is_one_trace_with_its_payment(http, orders, xray):
+    order_id, trace_id, status = place(http, "sync")
     assert status == 200 and orders(order_id) == "completed"
 
     trace = complete(xray, trace_id, "sync")

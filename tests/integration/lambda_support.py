@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -20,6 +19,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from flashsale_kit.polling import wait_until
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -36,6 +37,12 @@ logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
 
+CONTEXT_FIELDS = (
+    "aws_request_id", "function_name", "function_version", "invoked_function_arn",
+    "memory_limit_in_mb", "log_group_name", "log_stream_name",
+)
+
+
 def describe(event, context):
     names = [
         "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_REGION",
@@ -45,13 +52,7 @@ def describe(event, context):
     return {
         "event": event,
         "context": {
-            "aws_request_id": context.aws_request_id,
-            "function_name": context.function_name,
-            "function_version": context.function_version,
-            "invoked_function_arn": context.invoked_function_arn,
-            "memory_limit_in_mb": context.memory_limit_in_mb,
-            "log_group_name": context.log_group_name,
-            "log_stream_name": context.log_stream_name,
+            **{field: getattr(context, field) for field in CONTEXT_FIELDS},
             "remaining_ms": context.get_remaining_time_in_millis(),
         },
         "env": {name: os.environ.get(name) for name in names},
@@ -155,18 +156,6 @@ def zip_files(files: dict[str, str]) -> bytes:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def wait_until(probe: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
-    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s (last value: {last!r})")
 
 
 def process_running(pid: int, runtime_id: str) -> bool:

@@ -14,9 +14,10 @@ from integration.lambda_support import (
     endpoint,
     process_running,
     unique,
-    wait_until,
     zip_files,
 )
+
+from flashsale_kit.polling import wait_until
 
 lam, functions = support.lam, support.functions  # fixtures
 

@@ -6,7 +6,9 @@ import json
 import time
 
 from integration import lambda_support as support
-from integration.lambda_support import Functions, client, unique, wait_until
+from integration.lambda_support import Functions, client, unique
+
+from flashsale_kit.polling import wait_until
 
 lam, sqs, functions, queues = (
     support.lam,

@@ -11,7 +11,8 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from support.polling import eventually
+
+from flashsale_kit.polling import wait_until
 
 
 def test_dynamodb_conditional_write_refuses_to_oversell(aws):
@@ -59,7 +60,7 @@ def test_a_segment_sent_to_the_daemon_port_is_returned_by_batch_get_traces(aws):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         datagram = b'{"format":"json","version":1}\n' + json.dumps(segment).encode()
         udp.sendto(datagram, (host, int(port)))
-    traces = eventually(lambda: aws("xray").batch_get_traces(TraceIds=[trace_id])["Traces"])
+    traces = wait_until(lambda: aws("xray").batch_get_traces(TraceIds=[trace_id])["Traces"])
     documents = [json.loads(s["Document"]) for s in traces[0]["Segments"]]
     assert [d["id"] for d in documents] == [segment["id"]]
     assert documents[0]["name"] == "integration-test"

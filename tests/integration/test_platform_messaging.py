@@ -6,7 +6,8 @@ import json
 import uuid
 
 import pytest
-from support.polling import eventually
+
+from flashsale_kit.polling import wait_until
 
 
 @pytest.fixture
@@ -35,15 +36,8 @@ def test_sns_to_sqs_raw_delivery_with_route_filter_policies(aws, names):
     queues = {}
     for route in ("ecs", "lambda"):
         url, arn = make_queue(sqs, f"{names}-{route}")
-        sns.subscribe(
-            TopicArn=topic,
-            Protocol="sqs",
-            Endpoint=arn,
-            Attributes={
-                "RawMessageDelivery": "true",
-                "FilterPolicy": json.dumps({"route": [route]}),
-            },
-        )
+        raw = {"RawMessageDelivery": "true", "FilterPolicy": json.dumps({"route": [route]})}
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=raw)
         queues[route] = url
     try:
         for route in ("ecs", "lambda", "lambda"):
@@ -52,9 +46,9 @@ def test_sns_to_sqs_raw_delivery_with_route_filter_policies(aws, names):
                 Message=json.dumps({"route": route}),
                 MessageAttributes={"route": {"DataType": "String", "StringValue": route}},
             )
-        ecs = eventually(lambda: receive_all(sqs, queues["ecs"]))
+        ecs = wait_until(lambda: receive_all(sqs, queues["ecs"]))
         lambda_bodies: list[str] = []
-        eventually(
+        wait_until(
             lambda: (
                 lambda_bodies.extend(m["Body"] for m in receive_all(sqs, queues["lambda"]))
                 or len(lambda_bodies) >= 2
@@ -86,15 +80,15 @@ def test_poison_message_reaches_the_dlq_after_max_receive_count_and_redrives_bac
             counts.extend(int(m["Attributes"]["ApproximateReceiveCount"]) for m in got)
             return len(counts) >= 2
 
-        eventually(receive_without_delete, timeout=15)
+        wait_until(receive_without_delete, timeout=15)
         # like AWS, the move to the DLQ happens on the receive after the last allowed one
-        dead = eventually(lambda: receive_without_delete() and receive_all(sqs, dlq_url), 15)
+        dead = wait_until(lambda: receive_without_delete() and receive_all(sqs, dlq_url), 15)
         assert counts == [1, 2]
         assert [m["Body"] for m in dead] == ["poison"]
 
         sqs.send_message(QueueUrl=dlq_url, MessageBody="poison-2")
         sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=arn)
-        back = eventually(lambda: receive_all(sqs, url), timeout=15)
+        back = wait_until(lambda: receive_all(sqs, url), timeout=15)
         assert [m["Body"] for m in back] == ["poison-2"]
     finally:
         sqs.delete_queue(QueueUrl=url)

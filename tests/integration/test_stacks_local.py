@@ -9,9 +9,8 @@ it never touches the pipeline's own stacks.
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from flashsale import events
 from flashsale.domain.model import Order, OrderItem
+from flashsale_kit.polling import wait_until
 from flashsale_stacks import registry
 from flashsale_stacks.cli import main
 from flashsale_stacks.deploy import describe, outputs_of
@@ -61,15 +61,6 @@ def clients() -> tuple[Any, Any]:
     return target.client("sns"), target.client("sqs")
 
 
-def poll(what: str, probe: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def publish_order(topic_arn: str, route: str) -> str:
     """Publish an OrderPlaced the way the API does (the shared encoder: body + attributes)."""
     order = Order.new(123, [OrderItem(product_id=1, quantity=2, unit_price=Decimal("9.99"))], route)
@@ -95,9 +86,10 @@ def received_order_ids(queue_url: str, wait_seconds: int) -> set[str]:
 
 def assert_routed(outputs: dict[str, str], route: str, expected: str, other: str) -> None:
     order_id = publish_order(outputs["OrderTopicArn"], route)
-    poll(
-        f"{route} order in {expected}",
+    wait_until(
         lambda: order_id in received_order_ids(outputs[expected], wait_seconds=1),
+        timeout=15,
+        what=f"{route} order in {expected}",
     )
     # both subscriptions are evaluated on the same publish: the other queue had its chance
     assert order_id not in received_order_ids(outputs[other], wait_seconds=1)

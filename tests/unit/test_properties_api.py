@@ -32,14 +32,7 @@ from flashsale.domain.model import OrderStatus, Product
 from flashsale.services.payments import PaymentDeps
 from flashsale.services.reservations import Reserver
 from flashsale.settings import Settings
-from flashsale_testing.memory import (
-    InMemoryEventPublisher,
-    InMemoryIdempotencyStore,
-    InMemoryOrderStore,
-    InMemoryPaymentLedger,
-    InMemoryProductStore,
-    InMemoryReservationStore,
-)
+from flashsale_testing import memory
 from orders_api import ApiDeps, create_app
 from orders_api.http import MAX_CONTENT_LENGTH
 
@@ -58,18 +51,18 @@ class Ready:
 
 @dataclass
 class World:
-    products: InMemoryProductStore
-    orders: InMemoryOrderStore
-    ledger: InMemoryPaymentLedger
+    products: memory.InMemoryProductStore
+    orders: memory.InMemoryOrderStore
+    ledger: memory.InMemoryPaymentLedger
     initial: dict[int, int]
 
     @classmethod
     def new(cls) -> World:
-        products = InMemoryProductStore(CATALOG)
+        products = memory.InMemoryProductStore(CATALOG)
         return cls(
             products,
-            InMemoryOrderStore(products),
-            InMemoryPaymentLedger(),
+            memory.InMemoryOrderStore(products),
+            memory.InMemoryPaymentLedger(),
             {p.product_id: p.stock for p in CATALOG},
         )
 
@@ -80,10 +73,10 @@ class World:
         return ApiDeps(
             settings=Settings(admin_api_key=ADMIN_KEY, payment_latency_seconds=0),
             orders=self.orders,
-            reserver=Reserver(InMemoryReservationStore(self.orders)),
+            reserver=Reserver(memory.InMemoryReservationStore(self.orders)),
             products=self.products,
-            publisher=InMemoryEventPublisher(),
-            idempotency=InMemoryIdempotencyStore(),
+            publisher=memory.InMemoryEventPublisher(),
+            idempotency=memory.InMemoryIdempotencyStore(),
             payment=PaymentDeps(orders=self.orders, gateway=gateway),
             readiness=Ready(),
         )

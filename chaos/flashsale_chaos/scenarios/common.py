@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import TypeVar
 
-from flashsale.domain.model import OrderItem, Route
-from flashsale.events import OrderPlaced, encode
 from flashsale_chaos.audit import Auditor
-from flashsale_chaos.load import Answer, Api, OrderSpec
-from flashsale_chaos.model import Check, Outcome
-from flashsale_chaos.stack import ChaosError, Stack, say
-
-T = TypeVar("T")
+from flashsale_chaos.model import Check, ScenarioResult
+from flashsale_chaos.report import say
+from flashsale_chaos.traffic import PRODUCT_ID_BASE, OrderSpec
+from flashsale_kit.api import Answer, Api
+from flashsale_kit.polling import poll
+from flashsale_kit.running import RunningStack, StackError
 
 #: Variables a scenario may set for the processor's restart; restoring drops them again.
 PROCESSOR_FAULT_VARIABLES = (
@@ -29,7 +25,7 @@ PROCESSOR_FAULT_VARIABLES = (
 
 @dataclass
 class Context:
-    stack: Stack
+    stack: RunningStack
     api: Api
     auditor: Auditor
     #: Orders a scenario places at most (a bounded load).
@@ -37,12 +33,17 @@ class Context:
     #: How long an audit waits for accepted orders to settle.
     settle_timeout: float = 240.0
 
+    @classmethod
+    def connect(cls, stack: RunningStack, orders: int, settle_timeout: float) -> Context:
+        """A context on `stack` with its own API client (the caller closes `api`)."""
+        return cls(stack, Api(stack.api_url), Auditor(stack), orders, settle_timeout)
+
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     summary: str
-    run: Callable[[Context], Outcome]
+    run: Callable[[Context], ScenarioResult]
     #: Rough wall time, for `--list`.
     minutes: float = 1.0
     tags: tuple[str, ...] = field(default_factory=tuple)
@@ -54,16 +55,6 @@ def since_now() -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def wait_for(probe: Callable[[], T | None], timeout: float, interval: float = 0.2) -> T | None:
-    """Poll `probe` until it returns something truthy or `timeout` passes (then its last value)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
-
-
 def accepted_ids(answers: Iterable[Answer]) -> list[str]:
     return [a.order_id for a in answers if a.accepted and a.order_id]
 
@@ -72,7 +63,7 @@ def answers_check(answers: Sequence[Answer], allowed: set[int] = frozenset({202}
     """Every request got one of the `allowed` answers (never a 5xx, never silence)."""
     codes: dict[str, int] = {}
     for answer in answers:
-        key = str(answer.status) if answer.status is not None else "no answer"
+        key = str(answer.status_code) if answer.status_code is not None else "no answer"
         codes[key] = codes.get(key, 0) + 1
     unexpected = {code: n for code, n in codes.items() if code not in {str(c) for c in allowed}}
     return Check(
@@ -89,11 +80,9 @@ def processing_now(ctx: Context, order_ids: Iterable[str]) -> list[str]:
 
 def wait_until_paying(ctx: Context, order_ids: Sequence[str], at_least: int) -> list[str]:
     """Wait until at least `at_least` of the orders are mid-payment; those order ids."""
-    paying = wait_for(
-        lambda: (p := processing_now(ctx, order_ids)) and len(p) >= at_least and p, 30
-    )
+    paying = poll(lambda: (p := processing_now(ctx, order_ids)) and len(p) >= at_least and p, 30)
     if not paying:
-        raise ChaosError(f"fewer than {at_least} orders started paying within 30 s")
+        raise StackError(f"fewer than {at_least} orders started paying within 30 s")
     return paying
 
 
@@ -111,6 +100,11 @@ def restore_processor(ctx: Context) -> None:
     ctx.stack.localaws("start", "processor", unset=PROCESSOR_FAULT_VARIABLES)
 
 
+def new_products(ctx: Context, label: str, stocks: Iterable[int]) -> dict[int, int]:
+    """Fresh products for the scenario `label`: id -> stock."""
+    return ctx.auditor.tables.new_products(f"chaos {label}", stocks, PRODUCT_ID_BASE)
+
+
 def specs(
     products: Sequence[int], count: int, routes: Sequence[str], **fields: int
 ) -> list[OrderSpec]:
@@ -120,26 +114,10 @@ def specs(
     ]
 
 
-def event_of(order: dict) -> OrderPlaced:
-    """The OrderPlaced of an order as the API shows it (GET /orders/<id>)."""
-    return OrderPlaced(
-        order_id=order["order_id"],
-        customer_id=order["customer_id"],
-        items=tuple(
-            OrderItem(i["product_id"], i["quantity"], Decimal(str(i["unit_price"])))
-            for i in order["items"]
-        ),
-        total=Decimal(str(order["total"])),
-        route=Route(order["route"]),
-    )
-
-
-def publish(ctx: Context, event: OrderPlaced) -> str:
-    """Publish to the order topic exactly as the API does."""
-    body, attributes = encode(event)
-    return ctx.stack.client("sns").publish(
-        TopicArn=ctx.stack.settings.order_topic_arn, Message=body, MessageAttributes=attributes
-    )["MessageId"]
+def queue_counts(ctx: Context, queue_name: str) -> dict[str, int]:
+    """A queue's visible and in-flight message counts ({} when it does not exist)."""
+    url = ctx.stack.queue_url(queue_name)
+    return {} if url is None else ctx.stack.queue_counts(url)
 
 
 def send_to_queue(ctx: Context, queue_name: str, body: str, route: str | None = None) -> None:
@@ -152,5 +130,5 @@ def send_to_queue(ctx: Context, queue_name: str, body: str, route: str | None = 
     sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
 
 
-def error_outcome(name: str, exc: Exception) -> Outcome:
-    return Outcome(name, error=f"{type(exc).__name__}: {exc}")
+def error_result(name: str, exc: Exception) -> ScenarioResult:
+    return ScenarioResult(name, error=f"{type(exc).__name__}: {exc}")

@@ -6,41 +6,41 @@ the stack's ledger, which `make audit` then reports): `make chaos SCENARIOS=no-i
 from __future__ import annotations
 
 from flashsale.events import encode
-from flashsale_chaos.load import OrderSpec, new_products
-from flashsale_chaos.model import Check, Outcome
+from flashsale_chaos.model import Check, ScenarioResult
+from flashsale_chaos.report import say
 from flashsale_chaos.scenarios.common import (
     Context,
     Scenario,
     accepted_ids,
-    event_of,
-    publish,
+    new_products,
     restart_processor,
     restore_processor,
     send_to_queue,
     since_now,
 )
-from flashsale_chaos.stack import say
+from flashsale_chaos.traffic import OrderSpec, place_all
+from flashsale_kit.events import order_placed, publish
 
 MONEY_CHECK = "charges match order status"
 
 
-def no_idempotency_key(ctx: Context) -> Outcome:
+def no_idempotency_key(ctx: Context) -> ScenarioResult:
     """The processor charges without an idempotency key (PAYMENT_IDEMPOTENCY_KEYS=false, refused
     outside local) while every ECS order's message is delivered three times at once: copies that
     reach the gateway together really charge again. The audit must FAIL and name them."""
     name = "no-idempotency-key"
     since = since_now()
-    products = new_products(ctx.stack, name, [1_000])
+    products = new_products(ctx, name, [1_000])
     pid = next(iter(products))
     env = ctx.stack.settings.env_name
     # a payment slower than the copies' arrival, so they overlap at the gateway
     restart_processor(ctx, PAYMENT_IDEMPOTENCY_KEYS="false", PAYMENT_LATENCY_SECONDS="2")
     try:
-        answers = ctx.api.place_many([OrderSpec("ecs", pid)] * max(4, ctx.orders // 6))
+        answers = place_all(ctx.api, [OrderSpec("ecs", pid)] * max(4, ctx.orders // 6))
         for answer in answers:
             if answer.accepted:
-                event = event_of(ctx.api.order(answer.order_id))
-                publish(ctx, event)
+                event = order_placed(ctx.api.order(answer.order_id))
+                publish(ctx.stack, event)
                 send_to_queue(ctx, f"{env}-order-queue", encode(event)[0], "ecs")
         outcome = ctx.auditor.audit(
             name, accepted_ids(answers), products, since, ctx.settle_timeout

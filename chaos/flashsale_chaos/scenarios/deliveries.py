@@ -9,21 +9,22 @@ from decimal import Decimal
 
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
-from flashsale_chaos.load import OrderSpec, new_products
-from flashsale_chaos.logs import PROCESSED, LambdaLog, ProcessorLog, per_order
-from flashsale_chaos.model import Check, Outcome
+from flashsale_chaos.model import Check, ScenarioResult, all_of
+from flashsale_chaos.report import say
 from flashsale_chaos.scenarios.common import (
     Context,
     Scenario,
     accepted_ids,
     answers_check,
-    event_of,
-    publish,
+    new_products,
+    queue_counts,
     send_to_queue,
     since_now,
-    wait_for,
 )
-from flashsale_chaos.stack import say
+from flashsale_chaos.traffic import OrderSpec, place_all
+from flashsale_kit.events import order_placed, publish
+from flashsale_kit.logs import PROCESSED, LambdaLog, ProcessorLog, per_order
+from flashsale_kit.polling import poll
 
 #: Copies of the Lambda's concurrent duplicates wait out the payment queue's visibility timeout
 #: (360 s) before they are answered from the idempotency store: they are not waited for.
@@ -32,7 +33,7 @@ LAMBDA_LOG_WAIT = 60.0
 RECORD_FAILED = "Record processing exception; skipping this record"
 
 
-def duplicates(ctx: Context) -> Outcome:
+def duplicates(ctx: Context) -> ScenarioResult:
     """Every ECS order's message is delivered three times at once (the API's publish, the same
     event published again, and a copy put straight on the queue); every Lambda order's message
     is delivered again after it completed. Each order is charged once."""
@@ -40,23 +41,23 @@ def duplicates(ctx: Context) -> Outcome:
     since, log = since_now(), ProcessorLog(ctx.stack.log_path("processor"))
     lambda_log = LambdaLog(ctx.stack.client("logs"), f"{ctx.stack.settings.env_name}-payment-fn")
     env = ctx.stack.settings.env_name
-    products = new_products(ctx.stack, name, [5_000])
+    products = new_products(ctx, name, [5_000])
     pid = next(iter(products))
     mark, lambda_mark = log.mark(), lambda_log.mark()
     count = max(4, ctx.orders // 3)
-    ecs = ctx.api.place_many([OrderSpec("ecs", pid)] * count)
+    ecs = place_all(ctx.api, [OrderSpec("ecs", pid)] * count)
     for answer in ecs:  # at once: the copies race the original
         if answer.accepted:
-            event = event_of(ctx.api.order(answer.order_id))
-            publish(ctx, event)
+            event = order_placed(ctx.api.order(answer.order_id))
+            publish(ctx.stack, event)
             send_to_queue(ctx, f"{env}-order-queue", encode(event)[0], "ecs")
-    lam = ctx.api.place_many([OrderSpec("lambda", pid)] * (count // 2))
+    lam = place_all(ctx.api, [OrderSpec("lambda", pid)] * (count // 2))
     lam_ids = accepted_ids(lam)
     ctx.auditor.settle(lam_ids, ctx.settle_timeout)
     say(f"{name}: delivering {len(lam_ids)} completed Lambda order(s) again")
     for order_id in lam_ids:
-        event = event_of(ctx.api.order(order_id))
-        publish(ctx, event)
+        event = order_placed(ctx.api.order(order_id))
+        publish(ctx.stack, event)
         send_to_queue(ctx, f"{env}-payment-queue", encode(event)[0], "lambda")
     answers = ecs + lam
     accepted = accepted_ids(answers)
@@ -64,7 +65,7 @@ def duplicates(ctx: Context) -> Outcome:
         name, accepted, products, since, ctx.settle_timeout, [answers_check(answers)]
     )
     ecs_ids = accepted_ids(ecs)
-    handled = wait_for(
+    handled = poll(
         lambda: (
             (h := per_order(log.entries(mark, PROCESSED), ecs_ids))
             and all(len(h.get(oid, [])) >= 3 for oid in ecs_ids)
@@ -75,7 +76,7 @@ def duplicates(ctx: Context) -> Outcome:
     ) or per_order(log.entries(mark, PROCESSED), ecs_ids)
     copies = sum(len(lines) for lines in handled.values())
     reported = sum(1 for lines in handled.values() for e in lines if e.get("duplicate"))
-    lam_handled = wait_for(
+    lam_handled = poll(
         lambda: (
             (h := per_order(lambda_log.entries(lambda_mark, PROCESSED), lam_ids))
             and all(len(h.get(oid, [])) >= 3 for oid in lam_ids)
@@ -102,7 +103,7 @@ def duplicates(ctx: Context) -> Outcome:
     return outcome
 
 
-def partial_batch(ctx: Context) -> Outcome:
+def partial_batch(ctx: Context) -> ScenarioResult:
     """Lambda batches mixing real orders with records that raise (a body that is not an event,
     an event for an order that does not exist): only the raising records are reported back for
     a retry; the real orders complete, each handled once."""
@@ -110,16 +111,16 @@ def partial_batch(ctx: Context) -> Outcome:
     since = since_now()
     lambda_log = LambdaLog(ctx.stack.client("logs"), f"{ctx.stack.settings.env_name}-payment-fn")
     queue = f"{ctx.stack.settings.env_name}-payment-queue"
-    products = new_products(ctx.stack, name, [5_000])
+    products = new_products(ctx, name, [5_000])
     pid = next(iter(products))
     mark = lambda_log.mark()
-    before = ctx.auditor.tables.queue_depth(queue)
+    before = queue_counts(ctx, queue)
     poison = max(2, ctx.orders // 10)
     real = max(6, ctx.orders // 3)
     marker = uuid.uuid4().hex[:8]
     answers = []
     for index in range(real):  # interleaved, so batches mix good and bad records
-        answers += ctx.api.place_many([OrderSpec("lambda", pid)])
+        answers += place_all(ctx.api, [OrderSpec("lambda", pid)])
         if index < poison:
             unknown = OrderPlaced(
                 order_id=f"chaos-{marker}-{index}",
@@ -128,7 +129,7 @@ def partial_batch(ctx: Context) -> Outcome:
                 total=Decimal("5.00"),
                 route=Route.LAMBDA,
             )
-            publish(ctx, unknown)
+            publish(ctx.stack, unknown)
             body = json.dumps({"chaos": "poison", "marker": marker, "n": index})
             send_to_queue(ctx, queue, body, "lambda")
     accepted = accepted_ids(answers)
@@ -136,7 +137,7 @@ def partial_batch(ctx: Context) -> Outcome:
         name, accepted, products, since, ctx.settle_timeout, [answers_check(answers)]
     )
     handled = (
-        wait_for(
+        poll(
             lambda: (
                 (h := per_order(lambda_log.entries(mark, PROCESSED), accepted))
                 and len(h) == len(accepted)
@@ -149,16 +150,12 @@ def partial_batch(ctx: Context) -> Outcome:
     )
     once = [oid for oid in accepted if len(handled.get(oid, [])) == 1]
     mixed, failed_records = _mixed_batches(lambda_log.entries(mark), set(accepted))
-    depth = ctx.auditor.tables.queue_depth(queue)
+    depth = queue_counts(ctx, queue)
     held_back = depth.get("ApproximateNumberOfMessagesNotVisible", 0) - before.get(
         "ApproximateNumberOfMessagesNotVisible", 0
     )
     outcome.checks += [
-        Check(
-            "real orders handled once each",
-            len(once) == len(accepted),
-            f"{len(once)}/{len(accepted)}",
-        ),
+        all_of("real orders handled once each", once, accepted),
         Check(
             "only the raising records kept for a retry",
             held_back == 2 * poison and depth.get("ApproximateNumberOfMessages", 0) == 0,

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import time
 
-from flashsale_chaos.audit import TERMINAL
-from flashsale_chaos.load import Answer, OrderSpec, SteadyLoad, new_products
-from flashsale_chaos.logs import REPUBLISHED, ProcessorLog, per_order
-from flashsale_chaos.model import Check, Outcome
-from flashsale_chaos.scenarios.common import Context, Scenario, accepted_ids, since_now, wait_for
-from flashsale_chaos.stack import say
+from flashsale_chaos.model import Check, ScenarioResult
+from flashsale_chaos.report import say
+from flashsale_chaos.scenarios.common import (
+    Context,
+    Scenario,
+    accepted_ids,
+    new_products,
+    since_now,
+)
+from flashsale_chaos.traffic import OrderSpec, SteadyLoad
+from flashsale_kit.api import Answer
+from flashsale_kit.logs import REPUBLISHED, ProcessorLog, per_order
+from flashsale_kit.polling import poll
+from flashsale_kit.tables import TERMINAL
 
 RATE = 2.5  # orders per second: ~180 over warm-up, outage, redeploy and recovery
 MAX_ORDERS = 300
@@ -32,10 +40,10 @@ def _counted(load: SteadyLoad) -> int:
     return len(load.answers)
 
 
-def restart(ctx: Context) -> Outcome:
+def restart(ctx: Context) -> ScenarioResult:
     name = "localstack-restart"
     since, log = since_now(), ProcessorLog(ctx.stack.log_path("processor"))
-    products = new_products(ctx.stack, name, [10_000, 10_000])
+    products = new_products(ctx, name, [10_000, 10_000])
     pids = list(products)
     mark = log.mark()
     load = SteadyLoad(
@@ -45,18 +53,18 @@ def restart(ctx: Context) -> Outcome:
         limit=MAX_ORDERS,
     ).start()
     try:
-        wait_for(lambda: _counted(load) >= WARM_UP_ORDERS, timeout=60)
+        poll(lambda: _counted(load) >= WARM_UP_ORDERS, timeout=60)
         down_at = time.monotonic()
         say(f"{name}: stopping LocalStack under load")
         how = ctx.stack.stop("localstack")
         say(f"{name}: LocalStack {how} after {time.monotonic() - down_at:.1f} s")
-        wait_for(lambda: time.monotonic() - down_at >= OUTAGE_SECONDS, timeout=OUTAGE_SECONDS + 5)
+        poll(lambda: time.monotonic() - down_at >= OUTAGE_SECONDS, timeout=OUTAGE_SECONDS + 5)
         say(f"{name}: localaws up (restart LocalStack, redeploy the stacks)")
         up_started = time.monotonic()
         output = ctx.stack.localaws("up")
         up_at = time.monotonic()
         ctx.stack.forget_clients()
-        recovered = wait_for(
+        recovered = poll(
             lambda: (
                 sum(1 for a in load.answers if a.sent_at > up_at and a.accepted)
                 >= AFTER_RECOVERY_ORDERS
@@ -81,7 +89,7 @@ def restart(ctx: Context) -> Outcome:
         _outage_answers(during),
         Check(
             "no request hung",
-            all(a.status is not None for a in answers),
+            all(a.status_code is not None for a in answers),
             f"slowest answer in the outage: {max((a.seconds for a in during), default=0):.1f} s",
         ),
         _redeployed(ctx, output, up_at - up_started),
@@ -103,7 +111,7 @@ def restart(ctx: Context) -> Outcome:
 def _outage_answers(during: list[Answer]) -> Check:
     codes: dict[str, int] = {}
     for answer in during:
-        key = str(answer.status) if answer.status is not None else "no answer"
+        key = str(answer.status_code) if answer.status_code is not None else "no answer"
         codes[key] = codes.get(key, 0) + 1
     bad = {code: n for code, n in codes.items() if code not in {"202", "503"}}
     return Check(
@@ -122,7 +130,7 @@ def _redeployed(ctx: Context, output: str, seconds: float) -> Check:
     except Exception:
         missing.append("topic")
     for queue in ("order-queue", "order-dlq", "payment-queue", "payment-dlq"):
-        if ctx.auditor.tables.queue_url(f"{env}-{queue}") is None:
+        if ctx.stack.queue_url(f"{env}-{queue}") is None:
             missing.append(queue)
     try:
         mappings = ctx.stack.client("lambda").list_event_source_mappings(

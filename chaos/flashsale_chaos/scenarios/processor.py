@@ -4,33 +4,34 @@ from __future__ import annotations
 
 import signal
 
-from flashsale_chaos.load import new_products
-from flashsale_chaos.logs import PROCESSED, STOPPED, ProcessorLog, per_order
-from flashsale_chaos.model import Check, Outcome
+from flashsale_chaos.model import Check, ScenarioResult, all_of
+from flashsale_chaos.report import say
 from flashsale_chaos.scenarios.common import (
     Context,
     Scenario,
     accepted_ids,
     answers_check,
+    new_products,
     processing_now,
     restart_processor,
     since_now,
     specs,
     wait_until_paying,
 )
-from flashsale_chaos.stack import say
+from flashsale_chaos.traffic import place_all
+from flashsale_kit.logs import PROCESSED, STOPPED, ProcessorLog, per_order
 
 #: The processor's visibility timeout is max(30 s, 10 x latency): redelivery comes after it.
 REDELIVERY_WAIT = 120.0
 
 
-def sigkill(ctx: Context) -> Outcome:
+def sigkill(ctx: Context) -> ScenarioResult:
     """Kill the processor with payments in flight, start it again: their messages come back
     after the visibility timeout and each order is finished, and charged, once."""
     name = "processor-sigkill"
     since, log = since_now(), ProcessorLog(ctx.stack.log_path("processor"))
-    products = new_products(ctx.stack, name, [10_000])
-    answers = ctx.api.place_many(specs(list(products), min(ctx.orders, 40), ["ecs"]))
+    products = new_products(ctx, name, [10_000])
+    answers = place_all(ctx.api, specs(list(products), min(ctx.orders, 40), ["ecs"]))
     accepted = accepted_ids(answers)
     wait_until_paying(ctx, accepted, at_least=3)
     record = ctx.stack.kill("processor", signal.SIGKILL)
@@ -55,28 +56,25 @@ def sigkill(ctx: Context) -> Outcome:
         oid for oid in paying if rows.get(oid) and rows[oid].status in {"completed", "failed"}
     ]
     outcome.checks += [
-        Check(
+        all_of(
             "in-flight orders redelivered to the new processor",
-            len(redelivered) == len(paying),
-            f"{len(redelivered)}/{len(paying)} handled again with receive_count > 1",
+            redelivered,
+            paying,
+            "handled again with receive_count > 1",
         ),
-        Check(
-            "in-flight orders finished",
-            len(finished) == len(paying),
-            f"{len(finished)}/{len(paying)}",
-        ),
+        all_of("in-flight orders finished", finished, paying),
     ]
     return outcome
 
 
-def sigterm(ctx: Context) -> Outcome:
+def sigterm(ctx: Context) -> ScenarioResult:
     """SIGTERM the processor while it pays (`localaws restart processor`): in-flight payments
     finish and are deleted before it exits; no order is handled twice."""
     name = "processor-sigterm"
     since, log = since_now(), ProcessorLog(ctx.stack.log_path("processor"))
-    products = new_products(ctx.stack, name, [10_000])
+    products = new_products(ctx, name, [10_000])
     mark = log.mark()
-    answers = ctx.api.place_many(specs(list(products), min(ctx.orders, 40), ["ecs"]))
+    answers = place_all(ctx.api, specs(list(products), min(ctx.orders, 40), ["ecs"]))
     accepted = accepted_ids(answers)
     paying = wait_until_paying(ctx, accepted, at_least=3)
     say(f"{name}: SIGTERM with {len(paying)} payment(s) in flight, then a new processor")
@@ -105,10 +103,11 @@ def sigterm(ctx: Context) -> Outcome:
             how == "stopped" and bool(stopped) and stopped.get("drained") is True,
             f"exit on SIGTERM: {how}; 'processor stopped' logged, drained={stopped.get('drained')}",
         ),
-        Check(
+        all_of(
             "in-flight payments finished before the exit",
-            len(drained_in_time) == len(paying),
-            f"{len(drained_in_time)}/{len(paying)} settled by the stopping processor",
+            drained_in_time,
+            paying,
+            "settled by the stopping processor",
         ),
         Check(
             "nothing redelivered needlessly",

@@ -35,17 +35,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from flashsale.domain.model import utc_now
-from flashsale_load import config, machine, platform, scenarios
+from flashsale_kit.api import answers
+from flashsale_kit.running import RunningStack
+from flashsale_kit.tables import Tables
+from flashsale_load import config, machine, scenarios
 from flashsale_load.bench import acceptance, coldstart, rss
 from flashsale_load.config import BenchSettings
 from flashsale_load.consumers import LambdaConsumer, consumer
 from flashsale_load.drain import ledger_check
-from flashsale_load.ledger import count_charges
 from flashsale_load.leftovers import discard_backlog, start_on_empty_queues
-from flashsale_load.platform import Stack
 from flashsale_load.report import fmt_num
 from flashsale_load.workers import drain_step, trigger_scale_up
 
@@ -55,14 +54,14 @@ FAILED_CHECKS = "failed_checks"
 GUNICORN_KEYS = ("API_WORKERS", "API_THREADS", "API_TIMEOUT", "API_ACCESS_LOG", "API_LOG_LEVEL")
 
 
-def api_gunicorn_env(stack: Stack) -> dict[str, str]:
+def api_gunicorn_env(stack: RunningStack) -> dict[str, str]:
     """The API process's own gunicorn settings, so the bare endpoint runs like it."""
     pid = machine.pid_records(stack.run_dir).get("api")
     environ = machine.process_environ(pid) if pid else {}
     return {key: environ[key] for key in GUNICORN_KEYS if key in environ}
 
 
-def bench_acceptance(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
+def bench_acceptance(stack: RunningStack, s: BenchSettings, out: Path) -> dict[str, Any]:
     api = config.api_url()
     print(
         f"acceptance: users {list(s.step_users)}, {s.step_seconds} s each, "
@@ -124,7 +123,7 @@ def bench_acceptance(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any
 
 
 def _api_runs(
-    stack: Stack, s: BenchSettings, out: Path, api: str
+    stack: RunningStack, s: BenchSettings, out: Path, api: str
 ) -> dict[str, tuple[list[acceptance.Step], acceptance.IntakeFigures]]:
     """The acceptance steps against the API with reservation coalescing on, then off."""
     runs: dict[str, tuple[list[acceptance.Step], acceptance.IntakeFigures]] = {}
@@ -133,12 +132,12 @@ def _api_runs(
             started = utc_now()
             acceptance.warm_up(api)
             measured_from = utc_now()
-            before = platform.dynamodb_calls(stack)
+            before = stack.dynamodb_calls()
             steps = acceptance.run_steps(
                 label, api, s.step_users, s.step_seconds, out / "acceptance", s.p99_limit_ms
             )
             figures = acceptance.intake_figures(
-                stack, measured_from, before, platform.dynamodb_calls(stack)
+                stack, measured_from, before, stack.dynamodb_calls()
             )
             print(figures.line(f"coalescing {'on' if coalescing else 'off'}"), flush=True)
             # the accepted orders are benchmark traffic: drop their messages and fail them
@@ -149,7 +148,7 @@ def _api_runs(
     return runs
 
 
-def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
+def bench_drain(stack: RunningStack, s: BenchSettings, out: Path) -> dict[str, Any]:
     """Each consumer in turn: `drain ratio (<consumer>): X.XX`; a consumer's failed correctness
     checks are the section's, named after it."""
     results: dict[str, Any] = {name: drain_one(stack, s, out, name) for name in s.drain_consumers}
@@ -159,7 +158,7 @@ def bench_drain(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
     return results
 
 
-def drain_one(stack: Stack, s: BenchSettings, out: Path, name: str) -> dict[str, Any]:
+def drain_one(stack: RunningStack, s: BenchSettings, out: Path, name: str) -> dict[str, Any]:
     target = consumer(name, stack)
     how = ""
     if isinstance(target, LambdaConsumer):
@@ -187,7 +186,8 @@ def drain_one(stack: Stack, s: BenchSettings, out: Path, name: str) -> dict[str,
         )
     finally:
         target.restore()
-    check = ledger_check(count_charges(stack.dynamodb, stack.settings.payments_table, records))
+    charges = Tables(stack).charges(records, workers=4)
+    check = ledger_check({order_id: len(found) for order_id, found in charges.items()})
     print(
         f"drained {result.finished}/{result.backlog} in {fmt_num(result.steady_s, 1, 's')}: "
         f"{fmt_num(result.rate_per_s, 1)} orders/s, theoretical {result.theoretical_per_s:.1f}/s "
@@ -219,7 +219,7 @@ def drain_one(stack: Stack, s: BenchSettings, out: Path, name: str) -> dict[str,
     }
 
 
-def bench_coldstart(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
+def bench_coldstart(stack: RunningStack, s: BenchSettings, out: Path) -> dict[str, Any]:
     init = [t for t, _ in coldstart.import_times(coldstart.function_process_env(stack))]
     times = coldstart.invoke_times(stack, s.warm_invokes)
     print(
@@ -243,7 +243,7 @@ def bench_coldstart(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]
     }
 
 
-def bench_rss(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
+def bench_rss(stack: RunningStack, s: BenchSettings, out: Path) -> dict[str, Any]:
     if not rss.lambda_pids(stack.function_name):
         coldstart.invoke_probe(stack)  # a configuration change retired the runtime process
     report = rss.stack_rss(stack.run_dir, stack.function_name)
@@ -253,7 +253,7 @@ def bench_rss(stack: Stack, s: BenchSettings, out: Path) -> dict[str, Any]:
     return report
 
 
-def clean_start(stack: Stack, s: BenchSettings) -> dict[str, Any]:
+def clean_start(stack: RunningStack, s: BenchSettings) -> dict[str, Any]:
     """Both work queues empty before a section: earlier load is neither measured nor paid
     meanwhile."""
     leftovers = start_on_empty_queues(stack, s.start_wait_s)
@@ -261,7 +261,7 @@ def clean_start(stack: Stack, s: BenchSettings) -> dict[str, Any]:
     return leftovers.as_dict()
 
 
-Runner = Callable[[Stack, BenchSettings, Path], dict[str, Any]]
+Runner = Callable[[RunningStack, BenchSettings, Path], dict[str, Any]]
 RUNNERS: dict[str, Runner] = {
     "acceptance": bench_acceptance,
     "drain": bench_drain,
@@ -270,20 +270,13 @@ RUNNERS: dict[str, Runner] = {
 }
 
 
-def _api_up(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/health", timeout=3).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flashsale_load.bench", description=__doc__)
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     args = parser.parse_args(argv)
     settings = BenchSettings.from_env()
-    stack = Stack.local()
-    if not _api_up(config.api_url()):
+    stack = RunningStack.applied()
+    if not answers(config.api_url(), "/health", 3):
         print(
             f"the API does not answer on {config.api_url()}: start the stack with `make up`",
             file=sys.stderr,
@@ -307,11 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_sections(
     names: Sequence[str],
     runners: Mapping[str, Runner],
-    stack: Stack,
+    stack: RunningStack,
     settings: BenchSettings,
     out: Path,
     results: dict[str, Any],
-    start_clean: Callable[[Stack, BenchSettings], dict[str, Any]] = clean_start,
+    start_clean: Callable[[RunningStack, BenchSettings], dict[str, Any]] = clean_start,
 ) -> list[str]:
     """Run each section into `results`, each on empty queues (`start_clean`); returns the
     sections that raised or whose correctness checks failed (a figure under its goal is a

@@ -14,11 +14,13 @@ from typing import Any
 
 import requests
 
-from flashsale_load import machine, platform, proc, scenarios
-from flashsale_load.locust_stats import RequestStats, read_final
-from flashsale_load.phases import phase
-from flashsale_load.platform import Stack
-from flashsale_load.report import fmt_num
+from flashsale_kit.api import answers
+from flashsale_kit.polling import poll
+from flashsale_kit.running import RunningStack
+from flashsale_kit.tables import Tables
+from flashsale_load import machine, proc, run
+from flashsale_load.locust_stats import RequestStats
+from flashsale_load.report import fmt_num, per
 
 PHASE = "async-ecs"
 API = "api"
@@ -87,24 +89,10 @@ def run_steps(
 ) -> list[Step]:
     """One locust run per user count (stats reset once all users run); stops after the first
     saturated step."""
-    scn = scenarios.scenario("closed")
     steps: list[Step] = []
     for count in users:
         step_dir = out_dir / f"{label}-u{count}"
-        step_dir.mkdir(parents=True, exist_ok=True)
-        argv = scenarios.locust_command(
-            scn,
-            phase=PHASE,
-            host=host,
-            out_dir=step_dir,
-            run_time=f"{step_s}s",
-            users=count,
-            spawn_rate=count,
-            html=False,
-            extra=["--reset-stats"],
-        )
-        proc.run_bounded(argv, step_dir / "locust.log", step_s + 60)
-        stats = read_final(scenarios.stats_prefix(step_dir)).get(phase(PHASE).request_name)
+        stats = run.closed_loop(PHASE, host, count, step_s, step_dir, ["--reset-stats"])
         if stats is None:
             print(f"  {label} {count} users: no statistics (see {step_dir}/locust.log)")
             break
@@ -135,20 +123,13 @@ def bare_server(port: int, log_path: Path, env: Mapping[str, str]):
     process = proc.start(argv, log_path, {**env, "API_HOST": "127.0.0.1", "API_PORT": str(port)})
     url = f"http://127.0.0.1:{port}"
     try:
-        if not proc.wait_for(lambda: _healthy(url) or process.poll() is not None, 30):
+        if not poll(lambda: answers(url, "/health", 1) or process.poll() is not None, 30):
             raise RuntimeError(f"the bare server did not answer on {url} (see {log_path})")
         if process.poll() is not None:
             raise RuntimeError(f"the bare server exited ({process.returncode}), see {log_path}")
         yield url
     finally:
         proc.stop(process)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/health", timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def steps_json(steps: Sequence[Step]) -> list[dict]:
@@ -167,19 +148,15 @@ class IntakeFigures:
 
     @property
     def mean_batch(self) -> float | None:
-        return self.orders / self.writes if self.writes else None
+        return per(self.orders, self.writes)
 
     @property
     def calls_per_order(self) -> float | None:
-        if self.dynamodb_calls is None or not self.orders:
-            return None
-        return self.dynamodb_calls / self.orders
+        return per(self.dynamodb_calls, self.orders)
 
     @property
     def transact_writes_per_order(self) -> float | None:
-        if self.transact_writes is None or not self.orders:
-            return None
-        return self.transact_writes / self.orders
+        return per(self.transact_writes, self.orders)
 
     def line(self, label: str) -> str:
         return (
@@ -199,7 +176,7 @@ class IntakeFigures:
 
 
 def intake_figures(
-    stack: Stack,
+    stack: RunningStack,
     since: str,
     before: Mapping[str, int] | None,
     after: Mapping[str, int] | None,
@@ -208,18 +185,17 @@ def intake_figures(
     placed it) and the DynamoDB calls between the two counts."""
     batches: dict[str, int] = {}
     orders = 0
-    pages = stack.dynamodb.get_paginator("scan").paginate(
-        TableName=stack.settings.orders_table,
+    items = Tables(stack).scan(
+        stack.settings.orders_table,
         ProjectionExpression="reservation_batch, reservation_batch_size",
         FilterExpression="created_at >= :since",
         ExpressionAttributeValues={":since": {"S": since}},
     )
-    for page in pages:
-        for item in page.get("Items", []):
-            orders += 1
-            batch = item.get("reservation_batch", {}).get("S")
-            if batch is not None:
-                batches[batch] = int(item["reservation_batch_size"]["N"])
+    for item in items:
+        orders += 1
+        batch = item.get("reservation_batch", {}).get("S")
+        if batch is not None:
+            batches[batch] = int(item["reservation_batch_size"]["N"])
     calls = transacts = None
     if before is not None and after is not None:
         calls = sum(after.values()) - sum(before.values())
@@ -233,7 +209,7 @@ def intake_figures(
     )
 
 
-def api_environ(stack: Stack) -> dict[str, str]:
+def api_environ(stack: RunningStack) -> dict[str, str]:
     pid = machine.pid_records(stack.run_dir).get(API)
     environ = machine.process_environ(pid) if pid else {}
     return {key: environ[key] for key in API_KEYS if key in environ}
@@ -249,14 +225,14 @@ def warm_up(api_url: str, orders: int = 16) -> None:
 
 
 @contextmanager
-def api_coalescing(stack: Stack, on: bool, api_url: str) -> Iterator[None]:
+def api_coalescing(stack: RunningStack, on: bool, api_url: str) -> Iterator[None]:
     """The API restarted with reservation coalescing on or off, then restarted as it was."""
     original = api_environ(stack)
-    platform.launcher("restart", API, {**original, "RESERVATION_COALESCING": str(on).lower()})
+    stack.localaws("restart", API, env={**original, "RESERVATION_COALESCING": str(on).lower()})
     try:
-        if not proc.wait_for(lambda: _healthy(api_url), 60):
+        if not poll(lambda: answers(api_url, "/health", 1), 60):
             raise RuntimeError(f"the API did not come back on {api_url}")
         yield
     finally:
-        platform.launcher("restart", API, original, unset=API_KEYS)
-        proc.wait_for(lambda: _healthy(api_url), 60)
+        stack.localaws("restart", API, env=original, unset=API_KEYS)
+        poll(lambda: answers(api_url, "/health", 1), 60)

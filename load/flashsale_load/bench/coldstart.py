@@ -27,8 +27,8 @@ from typing import Any
 from flashsale.domain.model import OrderItem, Route
 from flashsale.events import OrderPlaced, encode
 from flashsale.settings import Settings
-from flashsale_load import platform
-from flashsale_load.platform import Stack
+from flashsale_kit import lambda_levers
+from flashsale_kit.running import RunningStack
 
 HANDLER_MODULE = "payment_fn.handler"
 NONCE = "BENCH_COLD_START_NONCE"
@@ -105,20 +105,20 @@ class InvokeTimes:
         return self.cold_ms - warm if warm is not None else None
 
 
-def invoke_probe(stack: Stack) -> tuple[float, str | None]:
+def invoke_probe(stack: RunningStack) -> tuple[float, str | None]:
     """Invoke the function once with the probe event: (milliseconds, FunctionError or None)."""
     payload = json.dumps(probe_event(stack.queue_arn("payment-queue"))).encode()
     t0 = time.perf_counter()
-    response = stack.lambda_.invoke(FunctionName=stack.function_name, Payload=payload)
+    response = stack.client("lambda").invoke(FunctionName=stack.function_name, Payload=payload)
     response["Payload"].read()
     return (time.perf_counter() - t0) * 1000, response.get("FunctionError")
 
 
-def invoke_times(stack: Stack, warm_invokes: int) -> InvokeTimes:
+def invoke_times(stack: RunningStack, warm_invokes: int) -> InvokeTimes:
     """Change the function's environment (a new runtime process), invoke once cold, then warm;
     the environment is put back afterwards."""
-    original = platform.function_env(stack)
-    platform.set_function_env(stack, {**original, NONCE: uuid.uuid4().hex})
+    original = lambda_levers.function_env(stack)
+    lambda_levers.set_function_env(stack, {**original, NONCE: uuid.uuid4().hex})
     try:
         cold_ms, error = invoke_probe(stack)
         times = InvokeTimes(cold_ms, function_error=error)
@@ -128,13 +128,13 @@ def invoke_times(stack: Stack, warm_invokes: int) -> InvokeTimes:
             times.function_error = times.function_error or error
         return times
     finally:
-        platform.set_function_env(stack, original)
+        lambda_levers.set_function_env(stack, original)
 
 
-def function_process_env(stack: Stack) -> dict[str, str]:
+def function_process_env(stack: RunningStack) -> dict[str, str]:
     """What the handler imports under in its runtime process: this environment, the runtime's
     variables and the function's own."""
-    config = stack.lambda_.get_function_configuration(FunctionName=stack.function_name)
+    config = stack.client("lambda").get_function_configuration(FunctionName=stack.function_name)
     variables = config.get("Environment", {}).get("Variables", {})
     return {**os.environ, **runtime_env(config, stack.settings.region), **variables}
 

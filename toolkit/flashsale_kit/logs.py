@@ -82,3 +82,8 @@ class LambdaLog:
             if not token or token == kwargs.get("nextToken"):
                 return found
             kwargs["nextToken"] = token
+
+
+def handled(log: ProcessorLog | LambdaLog, order_id: str, since: int) -> list[dict[str, Any]]:
+    """The `order processed` entries of one order written since the mark `since`."""
+    return [e for e in log.entries(since, PROCESSED) if e.get("order_id") == order_id]

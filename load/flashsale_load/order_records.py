@@ -1,47 +1,27 @@
-"""Looking orders up through the API (GET /orders/<id>), the contract every path shares."""
+"""Orders looked up through the API (GET /orders/<id>, the contract every path shares) until
+they are final, and their last known states as CSV."""
 
 from __future__ import annotations
 
 import csv
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
-
+from flashsale_kit.api import Api
 from flashsale_load.analysis import OrderRecord
 
 
-class OrdersClient:
-    def __init__(self, api_url: str, workers: int = 8, timeout: float = 10.0) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.workers = workers
-        self.timeout = timeout
-        self._session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=workers)
-        self._session.mount("http://", adapter)
-
-    def get(self, order_id: str) -> OrderRecord | None:
-        try:
-            response = self._session.get(f"{self.api_url}/orders/{order_id}", timeout=self.timeout)
-        except requests.RequestException:
-            return None
-        if response.status_code != 200:
-            return None
-        return OrderRecord.from_api(response.json())
-
-    def get_many(self, order_ids: Iterable[str]) -> dict[str, OrderRecord | None]:
-        ids = list(dict.fromkeys(order_ids))
-        with ThreadPoolExecutor(self.workers) as pool:
-            return dict(zip(ids, pool.map(self.get, ids), strict=True))
-
-    def close(self) -> None:
-        self._session.close()
+def lookup(api: Api, order_ids: Iterable[str]) -> dict[str, OrderRecord | None]:
+    """The orders as GET /orders/<id> shows them (None: not found, or no answer)."""
+    found = api.find_many(order_ids)
+    return {
+        oid: None if body is None else OrderRecord.from_api(body) for oid, body in found.items()
+    }
 
 
 def wait_terminal(
-    client: OrdersClient,
+    api: Api,
     order_ids: Iterable[str],
     timeout: float,
     backlog: Callable[[], int | None] = lambda: 0,
@@ -63,10 +43,10 @@ def wait_terminal(
         if not pending:
             return records
         if now >= deadline:
-            records.update(client.get_many(pending))
+            records.update(lookup(api, pending))
             return records
         if backlog() in (0, None) or now - last_check >= recheck_s:
-            records.update(client.get_many(pending))
+            records.update(lookup(api, pending))
             last_check = now
             if all(records[oid] is not None and records[oid].is_terminal for oid in pending):
                 return records

@@ -1,5 +1,5 @@
 from flashsale_load.analysis import OrderRecord
-from flashsale_load.orders_client import read_records, wait_terminal, write_records
+from flashsale_load.order_records import read_records, wait_terminal, write_records
 
 
 class FakeClient:
@@ -9,18 +9,19 @@ class FakeClient:
         self.finish_after = finish_after
         self.lookups: dict[str, int] = {}
 
-    def get_many(self, ids):
+    def find_many(self, ids):
+        """GET /orders/<id> bodies, as `Api.find_many` answers them."""
         found = {}
         for oid in ids:
             self.lookups[oid] = self.lookups.get(oid, 0) + 1
             done = self.lookups[oid] >= self.finish_after[oid]
-            found[oid] = OrderRecord(
-                oid,
-                "completed" if done else "pending",
-                "ecs",
-                1.0,
-                completed_ts=2.0 if done else None,
-            )
+            found[oid] = {
+                "order_id": oid,
+                "status": "completed" if done else "pending",
+                "route": "ecs",
+                "created_at": "2026-01-31T12:00:01Z",
+                "completed_at": "2026-01-31T12:00:02Z" if done else None,
+            }
         return found
 
 
