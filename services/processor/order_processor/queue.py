@@ -31,7 +31,8 @@ class MessageQueue(Protocol):
     ) -> list[Message]:
         """Long-poll for up to `max_messages` (1..10) messages."""
 
-    def delete(self, receipt_handle: str) -> None: ...
+    def delete_many(self, receipt_handles: Sequence[str]) -> list[str]:
+        """Delete up to 10 messages in one call; returns the receipt handles that failed."""
 
     def change_visibility(self, receipt_handle: str, timeout: int) -> None:
         """Make a message visible again after `timeout` seconds (0: at once)."""
@@ -88,8 +89,15 @@ class SqsQueue:
             for raw in response.get("Messages", [])
         ]
 
-    def delete(self, receipt_handle: str) -> None:
-        self.client.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)
+    def delete_many(self, receipt_handles: Sequence[str]) -> list[str]:
+        if not 0 < len(receipt_handles) <= BATCH_LIMIT:
+            raise ValueError(f"delete 1..{BATCH_LIMIT} messages at once")
+        entries = [
+            {"Id": str(index), "ReceiptHandle": handle}
+            for index, handle in enumerate(receipt_handles)
+        ]
+        response = self.client.delete_message_batch(QueueUrl=self.url, Entries=entries)
+        return [receipt_handles[int(entry["Id"])] for entry in response.get("Failed", [])]
 
     def change_visibility(self, receipt_handle: str, timeout: int) -> None:
         self.client.change_message_visibility(

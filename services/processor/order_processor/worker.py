@@ -12,6 +12,7 @@ from flashsale import tracing
 from flashsale.events import TRACE_HEADER_ATTRIBUTE
 from flashsale.services.payments import PaymentDeps
 from order_processor.config import MAX_BATCH, ProcessorConfig
+from order_processor.deleter import Deleter
 from order_processor.handling import Action, Disposition, Outcome, handle
 from order_processor.heartbeat import Heartbeat
 from order_processor.queue import Message, MessageQueue
@@ -44,6 +45,7 @@ class Worker:
         *,
         heartbeat: Heartbeat | None = None,
         stats: Stats | None = None,
+        deleter: Deleter | None = None,
     ):
         self.queue = queue
         self.deps = deps
@@ -52,6 +54,7 @@ class Worker:
             queue, config.visibility_timeout, config.heartbeat_interval
         )
         self.stats = stats or Stats(config.summary_every)
+        self.deleter = deleter or Deleter(queue)
         self.stopping = threading.Event()
         self._pool = ThreadPoolExecutor(config.concurrency, thread_name_prefix="payment")
         self._slots = threading.Condition()
@@ -79,6 +82,7 @@ class Worker:
                 self.poll_once()
         finally:
             drained = self.drain(self.config.stop_timeout)
+            drained = self.deleter.close(self.config.stop_timeout) and drained
             self.heartbeat.stop()
             self._pool.shutdown(wait=False, cancel_futures=True)
         log.info("processor stopped", extra={"drained": drained, **self.stats.summary()})
@@ -182,7 +186,7 @@ class Worker:
         try:
             if disposition.action is Action.DELETE:
                 self.heartbeat.forget(receipt)
-                self.queue.delete(receipt)
+                self.deleter.submit(receipt)
             else:
                 with self.heartbeat.settle(receipt):
                     self.queue.change_visibility(receipt, disposition.visibility or 0)

@@ -44,6 +44,7 @@ class FakeQueue:
         self.available: deque[Message] = deque()
         self.asked: list[int] = []  # max_messages of every receive
         self.deleted: list[str] = []
+        self.delete_calls = 0
         self.visibility: list[tuple[str, int]] = []
         self.extended: list[tuple[str, int]] = []
         self.on_delete: Callable[[str], None] | None = None
@@ -72,11 +73,14 @@ class FakeQueue:
                 batch.append(self.available.popleft())
             return batch
 
-    def delete(self, receipt_handle: str) -> None:
-        if self.on_delete:
-            self.on_delete(receipt_handle)
-        with self._cond:
-            self.deleted.append(receipt_handle)
+    def delete_many(self, receipt_handles: Sequence[str]) -> list[str]:
+        self.delete_calls += 1
+        for handle in receipt_handles:
+            if self.on_delete:
+                self.on_delete(handle)
+            with self._cond:
+                self.deleted.append(handle)
+        return []
 
     def change_visibility(self, receipt_handle: str, timeout: int) -> None:
         with self._cond:

@@ -55,8 +55,22 @@ def test_receive_reports_receive_count_and_attributes(sqs, queues):
     queue.change_visibility(first.receipt_handle, 0)
     [again] = queue.receive(10, 0, 30)
     assert again.receive_count == 2
-    queue.delete(again.receipt_handle)
+    assert queue.delete_many([again.receipt_handle]) == []
     assert queue.receive(10, 0, 0) == []
+
+
+def test_delete_many_deletes_a_batch_and_names_what_failed(sqs, queues):
+    source, _ = queues
+    for index in range(3):
+        sqs.send_message(QueueUrl=source, MessageBody=str(index))
+    queue = SqsQueue(sqs, source)
+    received = queue.receive(10, 0, 0)
+    assert len(received) == 3
+    handles = [m.receipt_handle for m in received]
+    assert queue.delete_many([*handles, "bogus"]) == ["bogus"]
+    assert queue.receive(10, 0, 0) == []
+    with pytest.raises(ValueError):
+        queue.delete_many([])
 
 
 def test_extend_renews_many_messages_in_batches(sqs, queues):
