@@ -155,6 +155,26 @@ def xray_daemon(log_group: LogGroup) -> ContainerDefinition:
     )
 
 
+def app_container(
+    component: str,
+    image: tuple[Any, Any],
+    log_group: LogGroup,
+    variables: dict[str, Any],
+    **props: Any,
+) -> ContainerDefinition:
+    """The service's own container: its image (repository and tag parameters), the settings
+    every service gets plus `variables`, logs in the service's log group."""
+    repository, tag = image
+    return ContainerDefinition(
+        Name=component,
+        Image=image_uri(repository, tag),
+        Essential=True,
+        Environment=environment({**common_environment(), **variables}),
+        LogConfiguration=log_configuration(log_group, component),
+        **props,
+    )
+
+
 def environment(variables: dict[str, Any]) -> list[Environment]:
     return [Environment(Name=key, Value=value) for key, value in sorted(variables.items())]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from troposphere import Equals, GetAtt, If, Join, Ref, Select, Split, Sub, Template
 from troposphere.applicationautoscaling import PredefinedMetricSpecification
 from troposphere.ecs import (
-    ContainerDefinition,
     HealthCheck,
     LoadBalancer,
     PortMapping,
@@ -206,22 +205,20 @@ def build() -> Template:
         )
     )
 
-    variables = {
-        **ecs.common_environment(),
-        "ORDER_TOPIC_ARN": topic_arn,
-        "DEFAULT_ROUTE": Ref(default_route),
-        "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
-        # gunicorn (orders_api.gunicorn_conf): reachable by the ALB inside the task's ENI
-        "API_HOST": "0.0.0.0",
-        "API_PORT": str(names.API_CONTAINER_PORT),
-        "API_WORKERS": Ref(workers),
-    }
-    app = ContainerDefinition(
-        Name="api",
-        Image=ecs.image_uri(repository, tag),
-        Essential=True,
+    app = ecs.app_container(
+        names.API,
+        (repository, tag),
+        log_group,
+        {
+            "ORDER_TOPIC_ARN": topic_arn,
+            "DEFAULT_ROUTE": Ref(default_route),
+            "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
+            # gunicorn (orders_api.gunicorn_conf): reachable by the ALB inside the task's ENI
+            "API_HOST": "0.0.0.0",
+            "API_PORT": str(names.API_CONTAINER_PORT),
+            "API_WORKERS": Ref(workers),
+        },
         PortMappings=[PortMapping(ContainerPort=names.API_CONTAINER_PORT, Protocol="tcp")],
-        Environment=ecs.environment(variables),
         Secrets=[Secret(Name="ADMIN_API_KEY", ValueFrom=Ref(admin_secret))],
         HealthCheck=HealthCheck(
             Command=[
@@ -238,7 +235,6 @@ def build() -> Template:
         ),
         StopTimeout=30,
         ReadonlyRootFilesystem=False,
-        LogConfiguration=ecs.log_configuration(log_group, "api"),
     )
     service, scalable = ecs.add_fargate_service(
         t,

@@ -15,7 +15,7 @@ from troposphere.applicationautoscaling import (
     TargetTrackingMetricDimension,
     TargetTrackingMetricStat,
 )
-from troposphere.ecs import ContainerDefinition, ContainerDependency
+from troposphere.ecs import ContainerDependency
 
 from flashsale_stacks import ecs, iam, names
 from flashsale_stacks.common import add_output, add_parameter, import_value, new_template
@@ -87,24 +87,21 @@ def build() -> Template:
         )
     )
 
-    variables = {
-        **ecs.common_environment(),
-        "ORDER_QUEUE_URL": import_value(names.queue_url_export(names.ORDER_QUEUE)),
-        "ORDER_DLQ_URL": import_value(names.queue_url_export(names.ORDER_DLQ)),
-        "PAYMENT_QUEUE_URL": import_value(names.queue_url_export(names.PAYMENT_QUEUE)),
-        "ORDER_TOPIC_ARN": topic_arn,
-        "PROCESSOR_CONCURRENCY": Ref(processor_concurrency),
-        "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
-    }
     xray = ecs.xray_daemon(log_group)
-    app = ContainerDefinition(
-        Name="processor",
-        Image=ecs.image_uri(repository, tag),
-        Essential=True,
-        Environment=ecs.environment(variables),
+    app = ecs.app_container(
+        names.PROCESSOR,
+        (repository, tag),
+        log_group,
+        {
+            "ORDER_QUEUE_URL": import_value(names.queue_url_export(names.ORDER_QUEUE)),
+            "ORDER_DLQ_URL": import_value(names.queue_url_export(names.ORDER_DLQ)),
+            "PAYMENT_QUEUE_URL": import_value(names.queue_url_export(names.PAYMENT_QUEUE)),
+            "ORDER_TOPIC_ARN": topic_arn,
+            "PROCESSOR_CONCURRENCY": Ref(processor_concurrency),
+            "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
+        },
         StopTimeout=STOP_TIMEOUT_SECONDS,
         DependsOn=[ContainerDependency(ContainerName=xray.Name, Condition="START")],
-        LogConfiguration=ecs.log_configuration(log_group, "processor"),
     )
     service, scalable = ecs.add_fargate_service(
         t,
