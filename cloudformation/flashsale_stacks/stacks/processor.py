@@ -49,9 +49,9 @@ def build() -> Template:
 
     cluster = ecs.add_cluster(t, names.PROCESSOR)
     log_group = ecs.add_log_group(t, names.PROCESSOR, retention)
-    queue_arn = import_value(names.queue_arn_export(names.ORDER_QUEUE))
-    dlq_arn = import_value(names.queue_arn_export(names.ORDER_DLQ))
-    payment_queue_arn = import_value(names.queue_arn_export(names.PAYMENT_QUEUE))
+    queue_arn = import_value(names.queue_export(names.ORDER_QUEUE, "arn"))
+    dlq_arn = import_value(names.queue_export(names.ORDER_DLQ, "arn"))
+    payment_queue_arn = import_value(names.queue_export(names.PAYMENT_QUEUE, "arn"))
     topic_arn = import_value(names.ORDER_TOPIC_ARN)
 
     execution_role = t.add_resource(ecs.execution_role(names.PROCESSOR, repository))
@@ -93,9 +93,9 @@ def build() -> Template:
         (repository, tag),
         log_group,
         {
-            "ORDER_QUEUE_URL": import_value(names.queue_url_export(names.ORDER_QUEUE)),
-            "ORDER_DLQ_URL": import_value(names.queue_url_export(names.ORDER_DLQ)),
-            "PAYMENT_QUEUE_URL": import_value(names.queue_url_export(names.PAYMENT_QUEUE)),
+            "ORDER_QUEUE_URL": import_value(names.queue_export(names.ORDER_QUEUE, "url")),
+            "ORDER_DLQ_URL": import_value(names.queue_export(names.ORDER_DLQ, "url")),
+            "PAYMENT_QUEUE_URL": import_value(names.queue_export(names.PAYMENT_QUEUE, "url")),
             "ORDER_TOPIC_ARN": topic_arn,
             "PROCESSOR_CONCURRENCY": Ref(processor_concurrency),
             "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
@@ -125,7 +125,7 @@ def build() -> Template:
                     "visible",
                     "AWS/SQS",
                     "ApproximateNumberOfMessagesVisible",
-                    {"QueueName": import_value(names.queue_name_export(names.ORDER_QUEUE))},
+                    {"QueueName": import_value(names.queue_export(names.ORDER_QUEUE, "name"))},
                 ),
                 _metric(
                     "tasks",
