@@ -23,7 +23,7 @@ from flashsale.adapters.dynamodb.transact import (
     MAX_TRANSACTION_ITEMS,
     OrderTables,
 )
-from flashsale.domain.model import Order
+from flashsale.domain.model import Order, total_quantities
 from flashsale.domain.reservation import (
     BatchRejection,
     ProductState,
@@ -45,15 +45,13 @@ class DynamoDbReservationStore(OrderTables):
 
     def reserve(self, orders: Sequence[Order], check_prices: bool = True) -> BatchRejection | None:
         """See ReservationStore.reserve; `check_prices=False` takes the orders' prices as given."""
-        totals: dict[int, int] = {}
         prices: dict[int, Decimal] = {}
         for order in orders:
-            for pid, quantity in order.quantities().items():
-                totals[pid] = totals.get(pid, 0) + quantity
+            for pid in order.quantities():
                 price = unit_price(order, pid)
                 if prices.setdefault(pid, price) != price:
                     raise ValueError(f"product {pid} has two prices in one batch")
-        wanted = sorted(totals.items())
+        wanted = sorted(total_quantities(item for order in orders for item in order.items).items())
         if len(wanted) + len(orders) > self.max_actions:
             raise ValueError(f"a batch may hold at most {self.max_actions} actions")
         actions = [
