@@ -6,14 +6,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from troposphere import GetAtt, Parameter, Ref, Sub, Template
-from troposphere.applicationautoscaling import ScalableTarget
+from troposphere.applicationautoscaling import (
+    ScalableTarget,
+    ScalingPolicy,
+    TargetTrackingScalingPolicyConfiguration,
+)
 from troposphere.ecs import (
+    AwsvpcConfiguration,
     Cluster,
     ClusterSetting,
     ContainerDefinition,
+    DeploymentCircuitBreaker,
+    DeploymentConfiguration,
     Environment,
     LogConfiguration,
+    NetworkConfiguration,
     PortMapping,
+    Service,
+    TaskDefinition,
 )
 from troposphere.iam import Role
 from troposphere.logs import LogGroup
@@ -25,6 +35,8 @@ from flashsale_stacks.common import (
     add_parameter,
     checkov_skip,
     disposable,
+    import_list,
+    import_value,
     log_group_arn,
     name,
     tags,
@@ -143,6 +155,26 @@ def xray_daemon(log_group: LogGroup) -> ContainerDefinition:
     )
 
 
+def app_container(
+    component: str,
+    image: tuple[Any, Any],
+    log_group: LogGroup,
+    variables: dict[str, Any],
+    **props: Any,
+) -> ContainerDefinition:
+    """The service's own container: its image (repository and tag parameters), the settings
+    every service gets plus `variables`, logs in the service's log group."""
+    repository, tag = image
+    return ContainerDefinition(
+        Name=component,
+        Image=image_uri(repository, tag),
+        Essential=True,
+        Environment=environment({**common_environment(), **variables}),
+        LogConfiguration=log_configuration(log_group, component),
+        **props,
+    )
+
+
 def environment(variables: dict[str, Any]) -> list[Environment]:
     return [Environment(Name=key, Value=value) for key, value in sorted(variables.items())]
 
@@ -161,24 +193,96 @@ def common_environment() -> dict[str, Any]:
     }
 
 
-def scalable_target_resource_id(cluster: Cluster, service: Any) -> Sub:
-    return Sub(
-        "service/${Cluster}/${Service}", Cluster=Ref(cluster), Service=GetAtt(service, "Name")
+def add_fargate_service(
+    t: Template,
+    component: str,
+    cluster: Cluster,
+    capacity: Capacity,
+    roles: tuple[Role, Role],
+    containers: list[ContainerDefinition],
+    security_group_export: str,
+    **service_props: Any,
+) -> tuple[Service, ScalableTarget]:
+    """The task definition (execution role, task role), its Fargate service in the private
+    subnets (rolling deployments that keep every task up and roll back when tasks fail) and the
+    Application Auto Scaling target of its desired count, within the capacity's bounds."""
+    execution_role, task_role = roles
+    task = t.add_resource(
+        TaskDefinition(
+            "TaskDefinition",
+            Family=name(component),
+            RequiresCompatibilities=["FARGATE"],
+            NetworkMode="awsvpc",
+            Cpu=Ref(capacity.cpu),
+            Memory=Ref(capacity.memory),
+            ExecutionRoleArn=GetAtt(execution_role, "Arn"),
+            TaskRoleArn=GetAtt(task_role, "Arn"),
+            ContainerDefinitions=containers,
+            Tags=tags(component),
+        )
     )
-
-
-def add_scalable_target(
-    t: Template, cluster: Cluster, service: Any, min_tasks: Any, max_tasks: Any
-) -> ScalableTarget:
-    """The Application Auto Scaling target of an ECS service's desired count."""
-    return t.add_resource(
+    service = t.add_resource(
+        Service(
+            "Service",
+            ServiceName=name(component),
+            Cluster=Ref(cluster),
+            LaunchType="FARGATE",
+            TaskDefinition=Ref(task),
+            DesiredCount=Ref(capacity.desired),
+            DeploymentConfiguration=DeploymentConfiguration(
+                MinimumHealthyPercent=100,
+                MaximumPercent=200,
+                DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
+            ),
+            NetworkConfiguration=NetworkConfiguration(
+                AwsvpcConfiguration=AwsvpcConfiguration(
+                    AssignPublicIp="DISABLED",
+                    Subnets=import_list(names.PRIVATE_SUBNET_IDS),
+                    SecurityGroups=[import_value(security_group_export)],
+                )
+            ),
+            PropagateTags="SERVICE",
+            Tags=tags(component),
+            **service_props,
+        )
+    )
+    scalable = t.add_resource(
         ScalableTarget(
             "ScalableTarget",
             ServiceNamespace="ecs",
             ScalableDimension="ecs:service:DesiredCount",
-            ResourceId=scalable_target_resource_id(cluster, service),
-            MinCapacity=min_tasks,
-            MaxCapacity=max_tasks,
+            ResourceId=Sub(
+                "service/${Cluster}/${Service}",
+                Cluster=Ref(cluster),
+                Service=GetAtt(service, "Name"),
+            ),
+            MinCapacity=Ref(capacity.min_tasks),
+            MaxCapacity=Ref(capacity.max_tasks),
+        )
+    )
+    return service, scalable
+
+
+def add_target_tracking(
+    t: Template,
+    logical_id: str,
+    policy_name: str,
+    scalable: ScalableTarget,
+    target: Any,
+    **metric: Any,
+) -> ScalingPolicy:
+    """A target-tracking policy on the service's task count: out fast (30 s), in slowly (120 s).
+    `metric` is the configuration's metric (PredefinedMetricSpecification or
+    CustomizedMetricSpecification)."""
+    return t.add_resource(
+        ScalingPolicy(
+            logical_id,
+            PolicyName=name(policy_name),
+            PolicyType="TargetTrackingScaling",
+            ScalingTargetId=Ref(scalable),
+            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
+                TargetValue=target, ScaleInCooldown=120, ScaleOutCooldown=30, **metric
+            ),
         )
     )
 

@@ -7,6 +7,8 @@ both use the constants below, so a renamed export breaks at generation time, not
 
 from __future__ import annotations
 
+from typing import Literal
+
 # resource name suffixes ------------------------------------------------------------------------
 ORDERS_TABLE = "orders"
 PRODUCTS_TABLE = "products"
@@ -46,28 +48,19 @@ API_SECURITY_GROUP_ID = "api-sg-id"
 PROCESSOR_SECURITY_GROUP_ID = "processor-sg-id"
 
 
-def table_name_export(table: str) -> str:
-    return f"{table}-table-name"
-
-
-def table_arn_export(table: str) -> str:
-    return f"{table}-table-arn"
+def table_export(table: str, attribute: Literal["name", "arn"]) -> str:
+    return f"{table}-table-{attribute}"
 
 
 ORDER_TOPIC_ARN = "order-topic-arn"
 ORDER_TOPIC_NAME = "order-topic-name"
 
 
-def queue_url_export(queue: str) -> str:
-    return f"{queue}-url"
+QueueAttribute = Literal["url", "arn", "name"]
 
 
-def queue_arn_export(queue: str) -> str:
-    return f"{queue}-arn"
-
-
-def queue_name_export(queue: str) -> str:
-    return f"{queue}-name"
+def queue_export(queue: str, attribute: QueueAttribute) -> str:
+    return f"{queue}-{attribute}"
 
 
 PAYMENT_FN_NAME = "payment-fn-name"

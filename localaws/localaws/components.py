@@ -25,24 +25,20 @@ class Component:
 
 
 def base_env(extra: dict[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(extra)
-    return env
+    """This process's environment with `extra`, output unbuffered (logs as they happen)."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def serve_module(cfg: PlatformConfig, module: str, port: int) -> list[str]:
+    """The argv of one of our own servers: `module` on the services' Python, bound to HOST."""
+    return [str(cfg.services_python), "-m", module, "--host", HOST, "--port", str(port)]
 
 
 def moto(cfg: PlatformConfig) -> Component:
     return Component(
         name="moto",
-        argv=[
-            str(cfg.services_python),
-            "-m",
-            "localaws.moto_server",
-            "--host",
-            HOST,
-            "--port",
-            str(cfg.moto_port),
-        ],
-        env=base_env({"PYTHONUNBUFFERED": "1"}),
+        argv=serve_module(cfg, "localaws.moto_server", cfg.moto_port),
+        env=base_env({}),
         ready=lambda: health.http_ok(f"{cfg.moto_url}/moto-api/"),
         endpoint=f"{cfg.moto_url}  (DynamoDB, X-Ray API)",
         ports=[("tcp", cfg.moto_port)],
@@ -81,7 +77,6 @@ def localstack_env(cfg: PlatformConfig) -> dict[str, str]:
             "AWS_ENDPOINT_URL_DYNAMODB": client["AWS_ENDPOINT_URL_DYNAMODB"],
             "AWS_ENDPOINT_URL_XRAY": client["AWS_ENDPOINT_URL_XRAY"],
             "AWS_XRAY_DAEMON_ADDRESS": client["AWS_XRAY_DAEMON_ADDRESS"],
-            "PYTHONUNBUFFERED": "1",
         }
     )
 
@@ -103,16 +98,8 @@ def localstack(cfg: PlatformConfig) -> Component:
 def xray_relay(cfg: PlatformConfig) -> Component:
     return Component(
         name="xray-relay",
-        argv=[
-            str(cfg.services_python),
-            "-m",
-            "localaws.xray_relay",
-            "--host",
-            HOST,
-            "--port",
-            str(cfg.xray_daemon_port),
-        ],
-        env=base_env({**cfg.client_env(), "PYTHONUNBUFFERED": "1"}),
+        argv=serve_module(cfg, "localaws.xray_relay", cfg.xray_daemon_port),
+        env=base_env(cfg.client_env()),
         ready=lambda: health.http_ok(f"http://{cfg.xray_daemon_address}/health"),
         endpoint=f"udp://{cfg.xray_daemon_address}  (X-Ray daemon stand-in -> X-Ray API)",
         ports=[("udp", cfg.xray_daemon_port), ("tcp", cfg.xray_daemon_port)],

@@ -16,7 +16,14 @@ from marshmallow import (
     validates_schema,
 )
 
-from flashsale.domain.model import Order, OrderStatus, Product, Route
+from flashsale.domain.model import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Route,
+    total_quantities,
+)
 
 MAX_ITEMS = 50
 MAX_QUANTITY = 1000
@@ -25,23 +32,14 @@ MAX_TEXT_LENGTH = 2000
 
 
 @dataclass(frozen=True)
-class ItemRequest:
-    product_id: int
-    quantity: int
-
-
-@dataclass(frozen=True)
 class OrderRequest:
     """A validated order request; prices come from the catalog, not from the client."""
 
     customer_id: int
-    items: tuple[ItemRequest, ...]
+    items: tuple[OrderLine, ...]
 
     def quantities(self) -> dict[int, int]:
-        totals: dict[int, int] = {}
-        for item in self.items:
-            totals[item.product_id] = totals.get(item.product_id, 0) + item.quantity
-        return totals
+        return total_quantities(self.items)
 
 
 #: ids at or beyond this cannot exist: refused before they reach a store (DynamoDB numbers
@@ -71,8 +69,8 @@ class OrderItemRequestSchema(Schema):
     price = fields.Float(load_default=None, allow_none=True, allow_nan=False)
 
     @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> ItemRequest:
-        return ItemRequest(product_id=data["product_id"], quantity=data["quantity"])
+    def make(self, data: dict[str, Any], **_: Any) -> OrderLine:
+        return OrderLine(product_id=data["product_id"], quantity=data["quantity"])
 
 
 class OrderRequestSchema(Schema):
@@ -179,7 +177,6 @@ class ProductUpdateSchema(Schema):
 __all__ = [
     "MAX_ITEMS",
     "MAX_QUANTITY",
-    "ItemRequest",
     "OrderItemSchema",
     "OrderRequest",
     "OrderRequestSchema",

@@ -128,7 +128,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         env_name = _str(env, "ENV_NAME") or LOCAL_ENV
-        region = _str(env, "AWS_REGION") or _str(env, "AWS_DEFAULT_REGION") or "us-east-1"
+        region = _str(env, "AWS_REGION") or _str(env, "AWS_DEFAULT_REGION") or cls.region
         endpoints = tuple(
             sorted(
                 (key.removeprefix("AWS_ENDPOINT_URL").lstrip("_"), value.strip())
@@ -170,34 +170,50 @@ class Settings:
             payment_queue_url=_str(env, "PAYMENT_QUEUE_URL")
             or queue_url(f"{env_name}-payment-queue"),
             payment_dlq_url=_str(env, "PAYMENT_DLQ_URL") or queue_url(f"{env_name}-payment-dlq"),
-            default_route=(_str(env, "DEFAULT_ROUTE") or "ecs").lower(),
-            payment_latency_seconds=_float(env, "PAYMENT_LATENCY_SECONDS", 3.0),
-            payment_concurrency=_int(env, "PAYMENT_CONCURRENCY", 1),
-            payment_decline_rate=_float(env, "PAYMENT_DECLINE_RATE", 0.0),
-            payment_error_rate=_float(env, "PAYMENT_ERROR_RATE", 0.0),
+            default_route=(_str(env, "DEFAULT_ROUTE") or cls.default_route).lower(),
+            payment_latency_seconds=_float(
+                env, "PAYMENT_LATENCY_SECONDS", cls.payment_latency_seconds
+            ),
+            payment_concurrency=_int(env, "PAYMENT_CONCURRENCY", cls.payment_concurrency),
+            payment_decline_rate=_float(env, "PAYMENT_DECLINE_RATE", cls.payment_decline_rate),
+            payment_error_rate=_float(env, "PAYMENT_ERROR_RATE", cls.payment_error_rate),
             payment_decline_customer_ids=_int_set(
                 env, "PAYMENT_DECLINE_CUSTOMER_IDS", local_declines
             ),
-            payment_lost_answer_rate=_float(env, "PAYMENT_LOST_ANSWER_RATE", 0.0),
-            payment_key_retention_seconds=_int(env, "PAYMENT_KEY_RETENTION_SECONDS", 86_400),
+            payment_lost_answer_rate=_float(
+                env, "PAYMENT_LOST_ANSWER_RATE", cls.payment_lost_answer_rate
+            ),
+            payment_key_retention_seconds=_int(
+                env, "PAYMENT_KEY_RETENTION_SECONDS", cls.payment_key_retention_seconds
+            ),
             payment_idempotency_keys=_idempotency_keys(env, env_name),
-            processor_concurrency=_int(env, "PROCESSOR_CONCURRENCY", 10),
+            processor_concurrency=_int(env, "PROCESSOR_CONCURRENCY", cls.processor_concurrency),
             admin_api_key=admin_key,
-            xray_enabled=_bool(env.get("AWS_XRAY_SDK_ENABLED"), False),
+            xray_enabled=_bool(env.get("AWS_XRAY_SDK_ENABLED"), cls.xray_enabled),
             xray_daemon_address=_str(env, "AWS_XRAY_DAEMON_ADDRESS"),
             service_name=_str(env, "SERVICE_NAME")
             or _str(env, "POWERTOOLS_SERVICE_NAME")
-            or "flashsale",
-            log_level=(_str(env, "LOG_LEVEL") or "INFO").upper(),
-            idempotency_ttl_seconds=_int(env, "IDEMPOTENCY_TTL_SECONDS", 86_400),
-            idempotency_in_flight_seconds=_int(env, "IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
-            catalog_cache_seconds=_float(env, "CATALOG_CACHE_SECONDS", 5.0),
-            aws_max_pool_connections=_int(env, "AWS_MAX_POOL_CONNECTIONS", 50),
-            publish_batching=_bool(env.get("PUBLISH_BATCHING"), True),
-            publish_senders=_int(env, "PUBLISH_SENDERS", 2),
-            ready_cache_seconds=_float(env, "READY_CACHE_SECONDS", 5.0),
-            reservation_coalescing=_bool(env.get("RESERVATION_COALESCING"), True),
-            reservation_batch_limit=_int(env, "RESERVATION_BATCH_LIMIT", 50),
+            or cls.service_name,
+            log_level=(_str(env, "LOG_LEVEL") or cls.log_level).upper(),
+            idempotency_ttl_seconds=_int(
+                env, "IDEMPOTENCY_TTL_SECONDS", cls.idempotency_ttl_seconds
+            ),
+            idempotency_in_flight_seconds=_int(
+                env, "IDEMPOTENCY_IN_FLIGHT_SECONDS", cls.idempotency_in_flight_seconds
+            ),
+            catalog_cache_seconds=_float(env, "CATALOG_CACHE_SECONDS", cls.catalog_cache_seconds),
+            aws_max_pool_connections=_int(
+                env, "AWS_MAX_POOL_CONNECTIONS", cls.aws_max_pool_connections
+            ),
+            publish_batching=_bool(env.get("PUBLISH_BATCHING"), cls.publish_batching),
+            publish_senders=_int(env, "PUBLISH_SENDERS", cls.publish_senders),
+            ready_cache_seconds=_float(env, "READY_CACHE_SECONDS", cls.ready_cache_seconds),
+            reservation_coalescing=_bool(
+                env.get("RESERVATION_COALESCING"), cls.reservation_coalescing
+            ),
+            reservation_batch_limit=_int(
+                env, "RESERVATION_BATCH_LIMIT", cls.reservation_batch_limit
+            ),
             endpoint_urls=endpoints,
         )
 

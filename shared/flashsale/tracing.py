@@ -287,16 +287,10 @@ def segment(
         if parent.sampled is not None:
             kwargs["sampling"] = 1 if parent.sampled else 0
     seg = recorder.begin_segment(name, **kwargs)
-    try:
-        if origin and getattr(seg, "sampled", False):
-            seg.origin = origin
-        _annotate(seg, annotations)
+    if origin and getattr(seg, "sampled", False):
+        seg.origin = origin
+    with _recording(seg, annotations, recorder.end_segment):
         yield seg
-    except Exception as exc:
-        seg.add_exception(exc, _stack())
-        raise
-    finally:
-        recorder.end_segment()
 
 
 @contextmanager
@@ -313,14 +307,23 @@ def subsegment(name: str, **annotations: AnnotationValue) -> Iterator[Any]:
     if sub is None:
         yield None
         return
-    try:
-        _annotate(sub, annotations)
+    with _recording(sub, annotations, recorder.end_subsegment):
         yield sub
+
+
+@contextmanager
+def _recording(
+    entity: Any, annotations: dict[str, AnnotationValue], end: Callable[[], None]
+) -> Iterator[None]:
+    """Annotate the (sub)segment, record an exception escaping the block on it, then `end` it."""
+    try:
+        _annotate(entity, annotations)
+        yield
     except Exception as exc:
-        sub.add_exception(exc, _stack())
+        entity.add_exception(exc, _stack())
         raise
     finally:
-        recorder.end_subsegment()
+        end()
 
 
 def annotate(**annotations: AnnotationValue) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,15 @@ from flashsale.domain.model import (
     UnknownProduct,
 )
 from flashsale.ports import IdempotencyConflict, StoredResponse
+
+
+def at_once(task: Callable[[], None], copies: int) -> None:
+    """Run `copies` of `task` on as many threads at once, and wait for them all."""
+    threads = [threading.Thread(target=task) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
 
 
 def new_order(*lines: tuple[int, int], route: Route = Route.ECS) -> Order:
@@ -69,11 +79,7 @@ class OrderStoreContract:
             except OutOfStock:
                 refused.append(order.order_id)
 
-        threads = [threading.Thread(target=buy) for _ in range(buyers)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        at_once(buy, buyers)
         assert len(accepted) == stock
         assert len(refused) == buyers - stock
         assert products.get(3).stock == 0
@@ -125,11 +131,7 @@ class OrderStoreContract:
             if orders.transition(order.order_id, {OrderStatus.PENDING}, OrderStatus.FAILED):
                 wins.append(1)
 
-        threads = [threading.Thread(target=attempt) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        at_once(attempt, 8)
         assert len(wins) == 1
 
     def test_release_stock_exactly_once(self, orders, products):
@@ -222,9 +224,5 @@ class IdempotencyStoreContract:
             except IdempotencyConflict:
                 pass
 
-        threads = [threading.Thread(target=attempt) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        at_once(attempt, 8)
         assert len(winners) == 1

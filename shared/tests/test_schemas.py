@@ -3,11 +3,10 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
-from flashsale.domain.model import Order, OrderItem, Route
+from flashsale.domain.model import Order, OrderItem, OrderLine, Route
 from flashsale.schemas import (
     MAX_ITEMS,
     MAX_QUANTITY,
-    ItemRequest,
     OrderRequestSchema,
     ProductSchema,
     ProductUpdateSchema,
@@ -22,12 +21,12 @@ def load(data):
 def test_seed_shape_loads():
     request = load({"customer_id": 123, "items": [{"product_id": 1, "quantity": 2}]})
     assert request.customer_id == 123
-    assert request.items == (ItemRequest(1, 2),)
+    assert request.items == (OrderLine(1, 2),)
 
 
 def test_client_price_is_accepted_and_ignored():
     request = load({"customer_id": 1, "items": [{"product_id": 1, "quantity": 1, "price": 9.5}]})
-    assert request.items == (ItemRequest(1, 1),)
+    assert request.items == (OrderLine(1, 1),)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from flashsale.adapters.sns import BatchingSnsPublisher, SnsEventPublisher
 from flashsale.domain.model import Order, OrderItem, Route
 from flashsale.events import OrderPlaced, decode
 from flashsale.ports import PublishError
+from flashsale_testing.messaging import subscribe_route_queue
 
 from .moto_support import REGION, moto_aws
 
@@ -29,22 +29,10 @@ def aws():
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         topic_arn = sns.create_topic(Name="test-order-events")["TopicArn"]
-        queues = {}
-        for route in ("ecs", "lambda"):
-            url = sqs.create_queue(QueueName=f"test-{route}")["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-            sns.subscribe(
-                TopicArn=topic_arn,
-                Protocol="sqs",
-                Endpoint=arn,
-                Attributes={
-                    "RawMessageDelivery": "true",
-                    "FilterPolicy": json.dumps({"route": [route]}),
-                },
-            )
-            queues[route] = url
+        queues = {
+            route: subscribe_route_queue(sns, sqs, topic_arn, f"test-{route}", route)
+            for route in ("ecs", "lambda")
+        }
         yield sns, sqs, topic_arn, queues
 
 

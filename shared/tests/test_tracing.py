@@ -149,6 +149,21 @@ def test_without_a_parent_a_segment_starts_its_own_trace(recorder):
     assert segment["trace_id"] != ROOT and "parent_id" not in segment
 
 
+def test_an_exception_is_recorded_on_the_subsegment_and_segment_it_escapes(recorder):
+    with (
+        pytest.raises(RuntimeError),
+        tracing.segment("order-processor"),
+        tracing.subsegment(tracing.PAYMENT_SUBSEGMENT),
+    ):
+        raise RuntimeError("gateway down")
+    [segment] = recorder.emitter.sent
+    [payment] = segment["subsegments"]
+    [recorded] = payment["cause"]["exceptions"]
+    assert payment["fault"] is True and recorded["message"] == "gateway down"
+    # the segment it went on to escape points at the subsegment's record of it
+    assert segment["fault"] is True and segment["cause"] == recorded["id"]
+
+
 def test_the_traced_gateway_records_a_charge(recorder):
     class Gateway:
         def charge(self, order_id, amount, customer_id, idempotency_key=None):

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from troposphere import Equals, GetAtt, If, Join, Ref, Select, Split, Sub, Template
-from troposphere.applicationautoscaling import (
-    PredefinedMetricSpecification,
-    ScalingPolicy,
-    TargetTrackingScalingPolicyConfiguration,
-)
+from troposphere.applicationautoscaling import PredefinedMetricSpecification
 from troposphere.ecs import (
-    AwsvpcConfiguration,
-    ContainerDefinition,
-    DeploymentCircuitBreaker,
-    DeploymentConfiguration,
     HealthCheck,
     LoadBalancer,
-    NetworkConfiguration,
     PortMapping,
     Secret,
-    Service,
-    TaskDefinition,
 )
 from troposphere.elasticloadbalancingv2 import (
     Action,
@@ -63,8 +52,6 @@ def build() -> Template:
     capacity = ecs.add_capacity_parameters(
         t, cpu="512", memory="1024", desired="2", min_desired="1", min_tasks="2"
     )
-    cpu, memory, desired = capacity.cpu, capacity.memory, capacity.desired
-    min_tasks, max_tasks = capacity.min_tasks, capacity.max_tasks
     cpu_target = add_parameter(
         t, "CpuTargetPercent", "Average CPU to hold", Type="Number", Default="60"
     )
@@ -218,22 +205,20 @@ def build() -> Template:
         )
     )
 
-    variables = {
-        **ecs.common_environment(),
-        "ORDER_TOPIC_ARN": topic_arn,
-        "DEFAULT_ROUTE": Ref(default_route),
-        "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
-        # gunicorn (orders_api.gunicorn_conf): reachable by the ALB inside the task's ENI
-        "API_HOST": "0.0.0.0",
-        "API_PORT": str(names.API_CONTAINER_PORT),
-        "API_WORKERS": Ref(workers),
-    }
-    app = ContainerDefinition(
-        Name="api",
-        Image=ecs.image_uri(repository, tag),
-        Essential=True,
+    app = ecs.app_container(
+        names.API,
+        (repository, tag),
+        log_group,
+        {
+            "ORDER_TOPIC_ARN": topic_arn,
+            "DEFAULT_ROUTE": Ref(default_route),
+            "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
+            # gunicorn (orders_api.gunicorn_conf): reachable by the ALB inside the task's ENI
+            "API_HOST": "0.0.0.0",
+            "API_PORT": str(names.API_CONTAINER_PORT),
+            "API_WORKERS": Ref(workers),
+        },
         PortMappings=[PortMapping(ContainerPort=names.API_CONTAINER_PORT, Protocol="tcp")],
-        Environment=ecs.environment(variables),
         Secrets=[Secret(Name="ADMIN_API_KEY", ValueFrom=Ref(admin_secret))],
         HealthCheck=HealthCheck(
             Command=[
@@ -250,95 +235,52 @@ def build() -> Template:
         ),
         StopTimeout=30,
         ReadonlyRootFilesystem=False,
-        LogConfiguration=ecs.log_configuration(log_group, "api"),
     )
-    task = t.add_resource(
-        TaskDefinition(
-            "TaskDefinition",
-            Family=name("api"),
-            RequiresCompatibilities=["FARGATE"],
-            NetworkMode="awsvpc",
-            Cpu=Ref(cpu),
-            Memory=Ref(memory),
-            ExecutionRoleArn=GetAtt(execution_role, "Arn"),
-            TaskRoleArn=GetAtt(task_role, "Arn"),
-            ContainerDefinitions=[app, ecs.xray_daemon(log_group)],
-            Tags=tags(names.API),
-        )
-    )
-    service = t.add_resource(
-        Service(
-            "Service",
-            ServiceName=name("api"),
-            Cluster=Ref(cluster),
-            LaunchType="FARGATE",
-            TaskDefinition=Ref(task),
-            DesiredCount=Ref(desired),
-            HealthCheckGracePeriodSeconds=30,
-            DeploymentConfiguration=DeploymentConfiguration(
-                MinimumHealthyPercent=100,
-                MaximumPercent=200,
-                DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
-            ),
-            NetworkConfiguration=NetworkConfiguration(
-                AwsvpcConfiguration=AwsvpcConfiguration(
-                    AssignPublicIp="DISABLED",
-                    Subnets=import_list(names.PRIVATE_SUBNET_IDS),
-                    SecurityGroups=[import_value(names.API_SECURITY_GROUP_ID)],
-                )
-            ),
-            LoadBalancers=[
-                LoadBalancer(
-                    ContainerName="api",
-                    ContainerPort=names.API_CONTAINER_PORT,
-                    TargetGroupArn=Ref(target_group),
-                )
-            ],
-            PropagateTags="SERVICE",
-            Tags=tags(names.API),
-            DependsOn=[listener.title],
-        )
+    service, scalable = ecs.add_fargate_service(
+        t,
+        names.API,
+        cluster,
+        capacity,
+        (execution_role, task_role),
+        [app, ecs.xray_daemon(log_group)],
+        names.API_SECURITY_GROUP_ID,
+        HealthCheckGracePeriodSeconds=30,
+        LoadBalancers=[
+            LoadBalancer(
+                ContainerName="api",
+                ContainerPort=names.API_CONTAINER_PORT,
+                TargetGroupArn=Ref(target_group),
+            )
+        ],
+        DependsOn=[listener.title],
     )
 
-    scalable = ecs.add_scalable_target(t, cluster, service, Ref(min_tasks), Ref(max_tasks))
-    t.add_resource(
-        ScalingPolicy(
-            "CpuScaling",
-            PolicyName=name("api-cpu"),
-            PolicyType="TargetTrackingScaling",
-            ScalingTargetId=Ref(scalable),
-            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
-                PredefinedMetricSpecification=PredefinedMetricSpecification(
-                    PredefinedMetricType="ECSServiceAverageCPUUtilization"
-                ),
-                TargetValue=Ref(cpu_target),
-                ScaleInCooldown=120,
-                ScaleOutCooldown=30,
-            ),
-        )
+    ecs.add_target_tracking(
+        t,
+        "CpuScaling",
+        "api-cpu",
+        scalable,
+        Ref(cpu_target),
+        PredefinedMetricSpecification=PredefinedMetricSpecification(
+            PredefinedMetricType="ECSServiceAverageCPUUtilization"
+        ),
     )
-    t.add_resource(
-        ScalingPolicy(
-            "RequestScaling",
-            PolicyName=name("api-requests"),
-            PolicyType="TargetTrackingScaling",
-            ScalingTargetId=Ref(scalable),
-            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
-                PredefinedMetricSpecification=PredefinedMetricSpecification(
-                    PredefinedMetricType="ALBRequestCountPerTarget",
-                    ResourceLabel=Join(
-                        "/",
-                        [
-                            GetAtt(alb, "LoadBalancerFullName"),
-                            GetAtt(target_group, "TargetGroupFullName"),
-                        ],
-                    ),
-                ),
-                TargetValue=Ref(requests_target),
-                ScaleInCooldown=120,
-                ScaleOutCooldown=30,
+    ecs.add_target_tracking(
+        t,
+        "RequestScaling",
+        "api-requests",
+        scalable,
+        Ref(requests_target),
+        PredefinedMetricSpecification=PredefinedMetricSpecification(
+            PredefinedMetricType="ALBRequestCountPerTarget",
+            ResourceLabel=Join(
+                "/",
+                [
+                    GetAtt(alb, "LoadBalancerFullName"),
+                    GetAtt(target_group, "TargetGroupFullName"),
+                ],
             ),
-        )
+        ),
     )
 
     add_output(t, "ApiUrl", Sub("https://${LoadBalancer.DNSName}"), "the API's URL", names.API_URL)

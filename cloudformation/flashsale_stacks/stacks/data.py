@@ -97,13 +97,13 @@ def build() -> Template:
             f"{logical_id}Name",
             Ref(table),
             f"name of the {suffix} table",
-            export=names.table_name_export(suffix),
+            export=names.table_export(suffix, "name"),
         )
         add_output(
             template,
             f"{logical_id}Arn",
             GetAtt(table, "Arn"),
             f"ARN of the {suffix} table",
-            export=names.table_arn_export(suffix),
+            export=names.table_export(suffix, "arn"),
         )
     return template

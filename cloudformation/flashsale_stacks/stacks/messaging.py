@@ -7,6 +7,7 @@ filter policies decide which path handles an order, so no order reaches both que
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from troposphere import GetAtt, Ref, Template
 from troposphere.sns import SubscriptionResource, Topic
@@ -194,24 +195,16 @@ def _add_path(
         (path.logical_id, queue, path.queue),
         (path.dlq_logical_id, dlq, path.dlq),
     ):
-        add_output(
-            template,
-            f"{logical_id}Url",
-            Ref(resource),
-            f"{suffix} URL",
-            names.queue_url_export(suffix),
+        outputs: tuple[tuple[names.QueueAttribute, Any, str], ...] = (
+            ("url", Ref(resource), "URL"),
+            ("arn", GetAtt(resource, "Arn"), "ARN"),
+            ("name", GetAtt(resource, "QueueName"), "name"),
         )
-        add_output(
-            template,
-            f"{logical_id}Arn",
-            GetAtt(resource, "Arn"),
-            f"{suffix} ARN",
-            names.queue_arn_export(suffix),
-        )
-        add_output(
-            template,
-            f"{logical_id}Name",
-            GetAtt(resource, "QueueName"),
-            f"{suffix} name",
-            names.queue_name_export(suffix),
-        )
+        for attribute, output_value, label in outputs:
+            add_output(
+                template,
+                f"{logical_id}{attribute.capitalize()}",
+                output_value,
+                f"{suffix} {label}",
+                names.queue_export(suffix, attribute),
+            )

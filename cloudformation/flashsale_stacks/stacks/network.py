@@ -3,6 +3,8 @@ endpoint, and the security groups of the ALB and the two ECS services."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from troposphere import Cidr, GetAtt, GetAZs, Join, Ref, Select, Sub, Tags, Template
 from troposphere.ec2 import (
     EIP,
@@ -72,23 +74,11 @@ def build() -> Template:
     )
     public, private = [], []
     for i in range(AZ_COUNT):
-        letter = "AB"[i]
-        subnet = t.add_resource(
-            Subnet(
-                f"PublicSubnet{letter}",
-                VpcId=Ref(vpc),
-                AvailabilityZone=Select(i, GetAZs("")),
-                CidrBlock=Select(i, subnet_cidrs),
-                MapPublicIpOnLaunch=False,
-                Tags=tags("network") + _name_tag(f"public-{letter.lower()}"),
+        public.append(
+            _add_subnet(
+                t, "Public", i, vpc, Select(i, subnet_cidrs), public_rt, MapPublicIpOnLaunch=False
             )
         )
-        t.add_resource(
-            SubnetRouteTableAssociation(
-                f"PublicSubnet{letter}Routes", SubnetId=Ref(subnet), RouteTableId=Ref(public_rt)
-            )
-        )
-        public.append(subnet)
 
     # one NAT gateway (cost over AZ-independence; add one per AZ for production resilience)
     nat_ip = t.add_resource(EIP("NatIp", Domain="vpc", DependsOn=[attachment.title]))
@@ -118,21 +108,7 @@ def build() -> Template:
                 NatGatewayId=Ref(nat),
             )
         )
-        subnet = t.add_resource(
-            Subnet(
-                f"PrivateSubnet{letter}",
-                VpcId=Ref(vpc),
-                AvailabilityZone=Select(i, GetAZs("")),
-                CidrBlock=Select(AZ_COUNT + i, subnet_cidrs),
-                Tags=tags("network") + _name_tag(f"private-{letter.lower()}"),
-            )
-        )
-        t.add_resource(
-            SubnetRouteTableAssociation(
-                f"PrivateSubnet{letter}Routes", SubnetId=Ref(subnet), RouteTableId=Ref(table)
-            )
-        )
-        private.append(subnet)
+        private.append(_add_subnet(t, "Private", i, vpc, Select(AZ_COUNT + i, subnet_cidrs), table))
         private_tables.append(table)
 
     # DynamoDB traffic (the hot path) stays off the NAT gateway: free gateway endpoint
@@ -146,43 +122,35 @@ def build() -> Template:
         )
     )
 
-    api_sg = t.add_resource(
-        SecurityGroup(
-            "ApiSecurityGroup",
-            GroupName=name("api-tasks"),
-            GroupDescription="flash-sale API tasks: the container port from the ALB only",
-            VpcId=Ref(vpc),
-            Tags=tags("network"),
-        )
+    api_sg = _add_security_group(
+        t, "Api", "api-tasks", "flash-sale API tasks: the container port from the ALB only", vpc
     )
-    alb_sg = t.add_resource(
-        SecurityGroup(
-            "AlbSecurityGroup",
-            GroupName=name("alb"),
-            GroupDescription="flash-sale API load balancer: HTTPS in, API containers out",
-            VpcId=Ref(vpc),
-            SecurityGroupIngress=[
-                {
-                    "IpProtocol": "tcp",
-                    "FromPort": port,
-                    "ToPort": port,
-                    "CidrIp": Ref(ingress_cidr),
-                    "Description": description,
-                }
-                for port, description in ((443, "HTTPS"), (80, "HTTP, redirected to HTTPS"))
-            ],
-            # an explicit egress list replaces the default allow-all rule
-            SecurityGroupEgress=[
-                {
-                    "IpProtocol": "tcp",
-                    "FromPort": names.API_CONTAINER_PORT,
-                    "ToPort": names.API_CONTAINER_PORT,
-                    "DestinationSecurityGroupId": Ref(api_sg),
-                    "Description": "API containers",
-                }
-            ],
-            Tags=tags("network"),
-        )
+    alb_sg = _add_security_group(
+        t,
+        "Alb",
+        "alb",
+        "flash-sale API load balancer: HTTPS in, API containers out",
+        vpc,
+        SecurityGroupIngress=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": port,
+                "ToPort": port,
+                "CidrIp": Ref(ingress_cidr),
+                "Description": description,
+            }
+            for port, description in ((443, "HTTPS"), (80, "HTTP, redirected to HTTPS"))
+        ],
+        # an explicit egress list replaces the default allow-all rule
+        SecurityGroupEgress=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": names.API_CONTAINER_PORT,
+                "ToPort": names.API_CONTAINER_PORT,
+                "DestinationSecurityGroupId": Ref(api_sg),
+                "Description": "API containers",
+            }
+        ],
     )
     t.add_resource(
         SecurityGroupIngress(
@@ -195,14 +163,8 @@ def build() -> Template:
             Description="ALB to API containers",
         )
     )
-    processor_sg = t.add_resource(
-        SecurityGroup(
-            "ProcessorSecurityGroup",
-            GroupName=name("processor-tasks"),
-            GroupDescription="flash-sale processor tasks: no inbound traffic",
-            VpcId=Ref(vpc),
-            Tags=tags("network"),
-        )
+    processor_sg = _add_security_group(
+        t, "Processor", "processor-tasks", "flash-sale processor tasks: no inbound traffic", vpc
     )
 
     add_output(t, "VpcId", Ref(vpc), "VPC", names.VPC_ID)
@@ -242,3 +204,41 @@ def build() -> Template:
 
 def _name_tag(suffix: str) -> Tags:
     return Tags(Name=name(suffix))
+
+
+def _add_subnet(
+    t: Template, kind: str, index: int, vpc: VPC, cidr: Any, route_table: RouteTable, **props: Any
+) -> Subnet:
+    """The `kind` ("Public", "Private") subnet of the index-th zone, routed by `route_table`."""
+    letter = "AB"[index]
+    subnet = t.add_resource(
+        Subnet(
+            f"{kind}Subnet{letter}",
+            VpcId=Ref(vpc),
+            AvailabilityZone=Select(index, GetAZs("")),
+            CidrBlock=cidr,
+            Tags=tags("network") + _name_tag(f"{kind.lower()}-{letter.lower()}"),
+            **props,
+        )
+    )
+    t.add_resource(
+        SubnetRouteTableAssociation(
+            f"{kind}Subnet{letter}Routes", SubnetId=Ref(subnet), RouteTableId=Ref(route_table)
+        )
+    )
+    return subnet
+
+
+def _add_security_group(
+    t: Template, prefix: str, group_name: str, description: str, vpc: VPC, **props: Any
+) -> SecurityGroup:
+    return t.add_resource(
+        SecurityGroup(
+            f"{prefix}SecurityGroup",
+            GroupName=name(group_name),
+            GroupDescription=description,
+            VpcId=Ref(vpc),
+            Tags=tags("network"),
+            **props,
+        )
+    )

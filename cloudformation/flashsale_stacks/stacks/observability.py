@@ -82,7 +82,18 @@ def build() -> Template:
     )
     notify = [Ref(topic)]
 
-    def alarm(logical_id: str, description: str, **props: Any) -> None:
+    def alarm(
+        logical_id: str,
+        description: str,
+        metric: tuple[str, str, MetricDimension],
+        threshold: Any,
+        evaluation_periods: int,
+        statistic: str = "Sum",
+    ) -> None:
+        """Alarm when the metric (namespace, name, dimension) is above `threshold` for
+        `evaluation_periods` minutes; no data is no alarm. `statistic` "pNN" is a percentile."""
+        namespace, metric_name, dimension = metric
+        stat = {"ExtendedStatistic" if statistic.startswith("p") else "Statistic": statistic}
         t.add_resource(
             Alarm(
                 logical_id,
@@ -90,69 +101,52 @@ def build() -> Template:
                 AlarmDescription=description,
                 AlarmActions=notify,
                 OKActions=notify,
-                **props,
+                Namespace=namespace,
+                MetricName=metric_name,
+                Dimensions=[dimension],
+                Period=60,
+                EvaluationPeriods=evaluation_periods,
+                Threshold=threshold,
+                ComparisonOperator="GreaterThanThreshold",
+                TreatMissingData="notBreaching",
+                **stat,
             )
         )
 
+    sqs = "AWS/SQS"
     for logical_id, queue, label in DEAD_LETTER_QUEUES:
         alarm(
             f"{logical_id}NotEmpty",
             f"messages in the {label}: inspect, fix, redrive",
-            Namespace="AWS/SQS",
-            MetricName="ApproximateNumberOfMessagesVisible",
-            Dimensions=[_queue_dimension(queue)],
-            Statistic="Maximum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=0,
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="notBreaching",
+            (sqs, "ApproximateNumberOfMessagesVisible", _queue_dimension(queue)),
+            0,
+            1,
+            "Maximum",
         )
     for logical_id, queue, label in WORK_QUEUES:
         alarm(
             f"{logical_id}OldestMessage",
             f"orders wait too long in the {label}: consumers too slow or stopped",
-            Namespace="AWS/SQS",
-            MetricName="ApproximateAgeOfOldestMessage",
-            Dimensions=[_queue_dimension(queue)],
-            Statistic="Maximum",
-            Period=60,
-            EvaluationPeriods=3,
-            Threshold=Ref(max_age),
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="notBreaching",
+            (sqs, "ApproximateAgeOfOldestMessage", _queue_dimension(queue)),
+            Ref(max_age),
+            3,
+            "Maximum",
         )
 
+    elb = "AWS/ApplicationELB"
     alb = MetricDimension(Name="LoadBalancer", Value=import_value(names.ALB_FULL_NAME))
     for logical_id, metric, label in (
         ("AlbElb5xx", "HTTPCode_ELB_5XX_Count", "the load balancer"),
         ("AlbTarget5xx", "HTTPCode_Target_5XX_Count", "the API containers"),
     ):
-        alarm(
-            logical_id,
-            f"5xx responses from {label}",
-            Namespace="AWS/ApplicationELB",
-            MetricName=metric,
-            Dimensions=[alb],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=2,
-            Threshold=Ref(alb_5xx),
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="notBreaching",
-        )
+        alarm(logical_id, f"5xx responses from {label}", (elb, metric, alb), Ref(alb_5xx), 2)
     alarm(
         "AlbP99Latency",
         "API p99 response time above the threshold",
-        Namespace="AWS/ApplicationELB",
-        MetricName="TargetResponseTime",
-        Dimensions=[alb],
-        ExtendedStatistic="p99",
-        Period=60,
-        EvaluationPeriods=3,
-        Threshold=Ref(p99),
-        ComparisonOperator="GreaterThanThreshold",
-        TreatMissingData="notBreaching",
+        (elb, "TargetResponseTime", alb),
+        Ref(p99),
+        3,
+        "p99",
     )
 
     function = MetricDimension(Name="FunctionName", Value=import_value(names.PAYMENT_FN_NAME))
@@ -160,15 +154,9 @@ def build() -> Template:
         alarm(
             f"PaymentFn{metric}",
             f"payment_fn {metric.lower()}",
-            Namespace="AWS/Lambda",
-            MetricName=metric,
-            Dimensions=[function],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=0,
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="notBreaching",
+            ("AWS/Lambda", metric, function),
+            0,
+            1,
         )
 
     t.add_resource(

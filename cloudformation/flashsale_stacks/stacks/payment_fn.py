@@ -174,7 +174,7 @@ def build() -> Template:
     )
     checkov_skip(failures, SQS_MANAGED_SSE)
     checkov_skip(log_group, {"CKV_AWS_158": LOG_GROUP_NOT_KMS})
-    payment_queue_arn = import_value(names.queue_arn_export(names.PAYMENT_QUEUE))
+    payment_queue_arn = import_value(names.queue_export(names.PAYMENT_QUEUE, "arn"))
     role = t.add_resource(
         iam.service_role(
             "Role",
@@ -283,14 +283,14 @@ def build() -> Template:
         "FailureQueueUrl",
         Ref(failures),
         "failed asynchronous invokes",
-        names.queue_url_export(names.PAYMENT_FN_FAILURES),
+        names.queue_export(names.PAYMENT_FN_FAILURES, "url"),
     )
     add_output(
         t,
         "FailureQueueName",
         GetAtt(failures, "QueueName"),
         "failed asynchronous invokes (queue name)",
-        names.queue_name_export(names.PAYMENT_FN_FAILURES),
+        names.queue_export(names.PAYMENT_FN_FAILURES, "name"),
     )
     add_output(t, "EventSourceMappingId", Ref(mapping), "payment queue -> Lambda mapping")
     return t

@@ -10,34 +10,15 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Template
 from troposphere.applicationautoscaling import (
     CustomizedMetricSpecification,
-    ScalingPolicy,
     TargetTrackingMetric,
     TargetTrackingMetricDataQuery,
     TargetTrackingMetricDimension,
     TargetTrackingMetricStat,
-    TargetTrackingScalingPolicyConfiguration,
 )
-from troposphere.ecs import (
-    AwsvpcConfiguration,
-    ContainerDefinition,
-    ContainerDependency,
-    DeploymentCircuitBreaker,
-    DeploymentConfiguration,
-    NetworkConfiguration,
-    Service,
-    TaskDefinition,
-)
+from troposphere.ecs import ContainerDependency
 
 from flashsale_stacks import ecs, iam, names
-from flashsale_stacks.common import (
-    add_output,
-    add_parameter,
-    import_list,
-    import_value,
-    name,
-    new_template,
-    tags,
-)
+from flashsale_stacks.common import add_output, add_parameter, import_value, new_template
 
 STOP_TIMEOUT_SECONDS = 120  # SIGTERM -> finish in-flight payments -> exit, before SIGKILL
 
@@ -50,8 +31,6 @@ def build() -> Template:
     capacity = ecs.add_capacity_parameters(
         t, cpu="256", memory="512", desired="1", min_desired="0", min_tasks="1"
     )
-    cpu, memory, desired = capacity.cpu, capacity.memory, capacity.desired
-    min_tasks, max_tasks = capacity.min_tasks, capacity.max_tasks
     backlog_target = add_parameter(
         t,
         "BacklogPerTaskTarget",
@@ -70,9 +49,9 @@ def build() -> Template:
 
     cluster = ecs.add_cluster(t, names.PROCESSOR)
     log_group = ecs.add_log_group(t, names.PROCESSOR, retention)
-    queue_arn = import_value(names.queue_arn_export(names.ORDER_QUEUE))
-    dlq_arn = import_value(names.queue_arn_export(names.ORDER_DLQ))
-    payment_queue_arn = import_value(names.queue_arn_export(names.PAYMENT_QUEUE))
+    queue_arn = import_value(names.queue_export(names.ORDER_QUEUE, "arn"))
+    dlq_arn = import_value(names.queue_export(names.ORDER_DLQ, "arn"))
+    payment_queue_arn = import_value(names.queue_export(names.PAYMENT_QUEUE, "arn"))
     topic_arn = import_value(names.ORDER_TOPIC_ARN)
 
     execution_role = t.add_resource(ecs.execution_role(names.PROCESSOR, repository))
@@ -108,99 +87,60 @@ def build() -> Template:
         )
     )
 
-    variables = {
-        **ecs.common_environment(),
-        "ORDER_QUEUE_URL": import_value(names.queue_url_export(names.ORDER_QUEUE)),
-        "ORDER_DLQ_URL": import_value(names.queue_url_export(names.ORDER_DLQ)),
-        "PAYMENT_QUEUE_URL": import_value(names.queue_url_export(names.PAYMENT_QUEUE)),
-        "ORDER_TOPIC_ARN": topic_arn,
-        "PROCESSOR_CONCURRENCY": Ref(processor_concurrency),
-        "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
-    }
     xray = ecs.xray_daemon(log_group)
-    app = ContainerDefinition(
-        Name="processor",
-        Image=ecs.image_uri(repository, tag),
-        Essential=True,
-        Environment=ecs.environment(variables),
+    app = ecs.app_container(
+        names.PROCESSOR,
+        (repository, tag),
+        log_group,
+        {
+            "ORDER_QUEUE_URL": import_value(names.queue_export(names.ORDER_QUEUE, "url")),
+            "ORDER_DLQ_URL": import_value(names.queue_export(names.ORDER_DLQ, "url")),
+            "PAYMENT_QUEUE_URL": import_value(names.queue_export(names.PAYMENT_QUEUE, "url")),
+            "ORDER_TOPIC_ARN": topic_arn,
+            "PROCESSOR_CONCURRENCY": Ref(processor_concurrency),
+            "PAYMENT_CONCURRENCY": Ref(payment_concurrency),
+        },
         StopTimeout=STOP_TIMEOUT_SECONDS,
         DependsOn=[ContainerDependency(ContainerName=xray.Name, Condition="START")],
-        LogConfiguration=ecs.log_configuration(log_group, "processor"),
     )
-    task = t.add_resource(
-        TaskDefinition(
-            "TaskDefinition",
-            Family=name("processor"),
-            RequiresCompatibilities=["FARGATE"],
-            NetworkMode="awsvpc",
-            Cpu=Ref(cpu),
-            Memory=Ref(memory),
-            ExecutionRoleArn=GetAtt(execution_role, "Arn"),
-            TaskRoleArn=GetAtt(task_role, "Arn"),
-            ContainerDefinitions=[app, xray],
-            Tags=tags(names.PROCESSOR),
-        )
-    )
-    service = t.add_resource(
-        Service(
-            "Service",
-            ServiceName=name("processor"),
-            Cluster=Ref(cluster),
-            LaunchType="FARGATE",
-            TaskDefinition=Ref(task),
-            DesiredCount=Ref(desired),
-            DeploymentConfiguration=DeploymentConfiguration(
-                MinimumHealthyPercent=100,
-                MaximumPercent=200,
-                DeploymentCircuitBreaker=DeploymentCircuitBreaker(Enable=True, Rollback=True),
-            ),
-            NetworkConfiguration=NetworkConfiguration(
-                AwsvpcConfiguration=AwsvpcConfiguration(
-                    AssignPublicIp="DISABLED",
-                    Subnets=import_list(names.PRIVATE_SUBNET_IDS),
-                    SecurityGroups=[import_value(names.PROCESSOR_SECURITY_GROUP_ID)],
-                )
-            ),
-            PropagateTags="SERVICE",
-            Tags=tags(names.PROCESSOR),
-        )
+    service, scalable = ecs.add_fargate_service(
+        t,
+        names.PROCESSOR,
+        cluster,
+        capacity,
+        (execution_role, task_role),
+        [app, xray],
+        names.PROCESSOR_SECURITY_GROUP_ID,
     )
 
-    scalable = ecs.add_scalable_target(t, cluster, service, Ref(min_tasks), Ref(max_tasks))
-    t.add_resource(
-        ScalingPolicy(
-            "BacklogScaling",
-            PolicyName=name("processor-backlog"),
-            PolicyType="TargetTrackingScaling",
-            ScalingTargetId=Ref(scalable),
-            TargetTrackingScalingPolicyConfiguration=TargetTrackingScalingPolicyConfiguration(
-                TargetValue=Ref(backlog_target),
-                ScaleInCooldown=120,
-                ScaleOutCooldown=30,
-                CustomizedMetricSpecification=CustomizedMetricSpecification(
-                    Metrics=[
-                        _metric(
-                            "visible",
-                            "AWS/SQS",
-                            "ApproximateNumberOfMessagesVisible",
-                            {"QueueName": import_value(names.queue_name_export(names.ORDER_QUEUE))},
-                        ),
-                        _metric(
-                            "tasks",
-                            "ECS/ContainerInsights",
-                            "RunningTaskCount",
-                            {"ClusterName": Ref(cluster), "ServiceName": GetAtt(service, "Name")},
-                        ),
-                        TargetTrackingMetricDataQuery(
-                            Id="backlog_per_task",
-                            Expression="visible / tasks",
-                            Label="visible messages per running task",
-                            ReturnData=True,
-                        ),
-                    ]
+    ecs.add_target_tracking(
+        t,
+        "BacklogScaling",
+        "processor-backlog",
+        scalable,
+        Ref(backlog_target),
+        CustomizedMetricSpecification=CustomizedMetricSpecification(
+            Metrics=[
+                _metric(
+                    "visible",
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    {"QueueName": import_value(names.queue_export(names.ORDER_QUEUE, "name"))},
                 ),
-            ),
-        )
+                _metric(
+                    "tasks",
+                    "ECS/ContainerInsights",
+                    "RunningTaskCount",
+                    {"ClusterName": Ref(cluster), "ServiceName": GetAtt(service, "Name")},
+                ),
+                TargetTrackingMetricDataQuery(
+                    Id="backlog_per_task",
+                    Expression="visible / tasks",
+                    Label="visible messages per running task",
+                    ReturnData=True,
+                ),
+            ]
+        ),
     )
 
     add_output(t, "ClusterName", Ref(cluster), "ECS cluster", names.PROCESSOR_CLUSTER_NAME)

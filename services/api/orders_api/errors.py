@@ -70,22 +70,19 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": error}
 
 
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    field: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    response = jsonify(error_body(code, message, field))
-    response.status_code = status
-    for name, value in (headers or {}).items():
+def error_response(error: ApiError) -> Response:
+    """The JSON error envelope answering `error`."""
+    response = jsonify(error_body(error.code, error.message, error.field))
+    response.status_code = error.status
+    for name, value in error.headers.items():
         response.headers[name] = value
     return response
 
 
 def unavailable(message: str, code: str = "service_unavailable") -> Response:
-    return error_response(503, code, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return error_response(
+        ApiError(503, code, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    )
 
 
 def first_error(messages: Any, prefix: str = "") -> tuple[str | None, str]:
@@ -111,17 +108,17 @@ def is_outage(exc: ClientError) -> bool:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)
+        return error_response(exc)
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError) -> Response:
         field, message = first_error(exc.messages)
-        return error_response(422, "validation_error", message, field)
+        return error_response(ApiError(422, "validation_error", message, field))
 
     @app.errorhandler(UnknownProduct)
     def _unknown_product(exc: UnknownProduct) -> Response:
         message = f"product {exc.product_id} does not exist"
-        return error_response(409, "unknown_product", message, "items")
+        return error_response(ApiError(409, "unknown_product", message, "items"))
 
     @app.errorhandler(OutOfStock)
     def _out_of_stock(exc: OutOfStock) -> Response:
@@ -129,16 +126,18 @@ def register_error_handlers(app: Flask) -> None:
             message = f"product {exc.product_id}: {exc.requested} requested, {exc.available} left"
         else:
             message = f"product {exc.product_id} is sold out"
-        return error_response(409, "out_of_stock", message, "items")
+        return error_response(ApiError(409, "out_of_stock", message, "items"))
 
     @app.errorhandler(IdempotencyConflict)
     def _idempotency_conflict(exc: IdempotencyConflict) -> Response:
         if exc.reason == IdempotencyConflict.IN_FLIGHT:
             message = "a request with this Idempotency-Key is still being processed"
-            return error_response(409, "idempotency_key_in_flight", message, "Idempotency-Key")
+            return error_response(
+                ApiError(409, "idempotency_key_in_flight", message, "Idempotency-Key")
+            )
         # 409, like a key still in flight: the request is valid, the key's state conflicts with it
         message = "this Idempotency-Key was already used with a different request"
-        return error_response(409, "idempotency_key_reused", message, "Idempotency-Key")
+        return error_response(ApiError(409, "idempotency_key_reused", message, "Idempotency-Key"))
 
     @app.errorhandler(TransientPaymentError)
     @app.errorhandler(PaymentUnavailable)
@@ -160,13 +159,13 @@ def register_error_handlers(app: Flask) -> None:
             log.warning("dependency unavailable: %s", exc)
             return unavailable("a dependency is overloaded or unavailable, retry later")
         log.exception("unexpected dependency error")
-        return error_response(500, "internal_error", "internal error")
+        return error_response(ApiError(500, "internal_error", "internal error"))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
-        response = error_response(status, code, exc.description or exc.name or "error")
+        response = error_response(ApiError(status, code, exc.description or exc.name or "error"))
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response
@@ -174,4 +173,4 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
-        return error_response(500, "internal_error", "internal error")
+        return error_response(ApiError(500, "internal_error", "internal error"))

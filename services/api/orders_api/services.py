@@ -18,6 +18,7 @@ from typing import Any
 from flashsale.domain.model import (
     Order,
     OrderItem,
+    OrderLine,
     OrderStatus,
     Product,
     Route,
@@ -43,28 +44,28 @@ SEARCH_LIMIT = 20
 PRICE_RETRIES = 3
 
 
-class PublishFailed(Exception):
-    """The OrderPlaced event could not be published; the order was failed and its stock released."""
+class OrderAbandoned(Exception):
+    """A step after the reservation failed: the order was failed and its stock released
+    (`compensated`; False when that write failed too)."""
+
+    what = "order {} could not go on"
 
     def __init__(self, order_id: str, compensated: bool) -> None:
-        super().__init__(f"order {order_id} could not be published")
+        super().__init__(self.what.format(order_id))
         self.order_id = order_id
         self.compensated = compensated
 
 
-class PaymentUnavailable(Exception):
-    """The gateway failed transiently on a sync order; the order failed, its stock released."""
+class PublishFailed(OrderAbandoned):
+    """The OrderPlaced event could not be published."""
 
-    def __init__(self, order_id: str, compensated: bool) -> None:
-        super().__init__(f"payment for order {order_id} is unavailable")
-        self.order_id = order_id
-        self.compensated = compensated
+    what = "order {} could not be published"
 
 
-@dataclass(frozen=True)
-class OrderLine:
-    product_id: int
-    quantity: int
+class PaymentUnavailable(OrderAbandoned):
+    """The gateway failed transiently on a sync order."""
+
+    what = "payment for order {} is unavailable"
 
 
 @dataclass(frozen=True)

@@ -83,20 +83,25 @@ def settings() -> Settings:
     return Settings(admin_api_key=ADMIN_KEY, default_route="ecs", payment_latency_seconds=0)
 
 
-@pytest.fixture
-def world(settings: Settings) -> World:
-    products = InMemoryProductStore(catalog())
+def memory_world(settings: Settings, products: list[Product]) -> World:
+    """The app's dependencies over in-memory fakes (also what fake_wsgi serves)."""
+    store = InMemoryProductStore(products)
     ledger = InMemoryPaymentLedger()
     return World(
         settings=settings,
-        products=products,
-        orders=InMemoryOrderStore(products),
+        products=store,
+        orders=InMemoryOrderStore(store),
         publisher=InMemoryEventPublisher(),
         idempotency=InMemoryIdempotencyStore(),
         ledger=ledger,
         gateway=SimulatedPaymentGateway(ledger, latency=0, rng=random.Random(7)),
         readiness=FakeReadiness(),
     )
+
+
+@pytest.fixture
+def world(settings: Settings) -> World:
+    return memory_world(settings, catalog())
 
 
 @pytest.fixture

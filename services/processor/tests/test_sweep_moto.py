@@ -16,6 +16,7 @@ from flashsale import bootstrap
 from flashsale.adapters.dynamodb import DynamoDbOrderStore, DynamoDbProductStore, create_tables
 from flashsale.domain.model import Order, OrderItem, Product, Route
 from flashsale.settings import Settings
+from flashsale_testing.messaging import subscribe_route_queue
 from order_processor.cli import main
 from order_processor.sweep_sources import SqsRouteQueues
 
@@ -46,22 +47,10 @@ def pipeline(aws):
     sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
     topic = sns.create_topic(Name=f"{aws.env_name}-order-events")["TopicArn"]
     assert topic == aws.order_topic_arn
-    urls = {}
-    for route, name in ((Route.ECS, "order-queue"), (Route.LAMBDA, "payment-queue")):
-        url = sqs.create_queue(QueueName=f"{aws.env_name}-{name}")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        sns.subscribe(
-            TopicArn=topic,
-            Protocol="sqs",
-            Endpoint=arn,
-            Attributes={
-                "RawMessageDelivery": "true",
-                "FilterPolicy": json.dumps({"route": [str(route)]}),
-            },
-        )
-        urls[route] = url
+    urls = {
+        route: subscribe_route_queue(sns, sqs, topic, f"{aws.env_name}-{name}", str(route))
+        for route, name in ((Route.ECS, "order-queue"), (Route.LAMBDA, "payment-queue"))
+    }
     return ddb, sqs, urls
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -105,14 +106,28 @@ class InvalidTransition(DomainError):
 
 
 @dataclass(frozen=True)
-class OrderItem:
+class OrderLine:
+    """A product and a quantity, not priced yet (what a client asks for)."""
+
     product_id: int
     quantity: int
+
+
+@dataclass(frozen=True)
+class OrderItem(OrderLine):
     unit_price: Decimal
 
     @property
     def subtotal(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+def total_quantities(lines: Iterable[OrderLine]) -> dict[int, int]:
+    """Total quantity per product (a product may be listed twice)."""
+    totals: dict[int, int] = {}
+    for line in lines:
+        totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
+    return totals
 
 
 @dataclass
@@ -153,11 +168,7 @@ class Order:
         return self.status in TERMINAL_STATUSES
 
     def quantities(self) -> dict[int, int]:
-        """Total quantity per product (an order may list a product twice)."""
-        totals: dict[int, int] = {}
-        for item in self.items:
-            totals[item.product_id] = totals.get(item.product_id, 0) + item.quantity
-        return totals
+        return total_quantities(self.items)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from flashsale.domain.model import (
     Product,
     check_transition,
     check_transition_fields,
+    total_quantities,
     utc_now,
 )
 from flashsale.domain.reservation import BatchRejection, ProductState, judge_batch, refusal
@@ -114,10 +115,7 @@ class InMemoryOrderStore:
         """All of `orders` or none, judged like a DynamoDB reservation batch."""
         products = self.products
         with self._lock, products._lock:
-            totals: dict[int, int] = {}
-            for order in orders:
-                for pid, quantity in order.quantities().items():
-                    totals[pid] = totals.get(pid, 0) + quantity
+            totals = total_quantities(item for order in orders for item in order.items)
             states = {
                 pid: ProductState(p.price if check_prices else None, p.stock) if p else None
                 for pid in totals

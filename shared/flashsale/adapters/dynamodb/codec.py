@@ -8,7 +8,14 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from flashsale.domain.model import Order, OrderItem, OrderStatus, Product, Route
+from flashsale.domain.model import (
+    TRANSITION_FIELDS,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Product,
+    Route,
+)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -63,11 +70,7 @@ def order_to_item(order: Order) -> dict[str, Any]:
             "route": str(order.route),
             "created_at": order.created_at,
             "updated_at": order.updated_at,
-            "processing_at": order.processing_at,
-            "completed_at": order.completed_at,
-            "failed_at": order.failed_at,
-            "failure_reason": order.failure_reason,
-            "payment_id": order.payment_id,
+            **{field: getattr(order, field) for field in sorted(TRANSITION_FIELDS)},
             "stock_released": order.stock_released,
         }
     )
@@ -87,11 +90,7 @@ def item_to_order(item: dict[str, Any]) -> Order:
         route=Route(data["route"]),
         created_at=data["created_at"],
         updated_at=data["updated_at"],
-        processing_at=data.get("processing_at"),
-        completed_at=data.get("completed_at"),
-        failed_at=data.get("failed_at"),
-        failure_reason=data.get("failure_reason"),
-        payment_id=data.get("payment_id"),
+        **{field: data.get(field) for field in TRANSITION_FIELDS},
         stock_released=bool(data.get("stock_released", False)),
     )
 

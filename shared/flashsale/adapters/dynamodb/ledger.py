@@ -105,32 +105,25 @@ class DynamoDbPaymentLedger:
         return sorted(entries, key=lambda e: (e.created_at, e.charge_id))
 
 
+#: what a charge item and a key record both hold of the charge, beside its ids
+_CHARGE_FIELDS = ("status", "amount", "customer_id", "created_at")
+
+
 def _charge_item(entry: LedgerEntry) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "order_id": entry.order_id,
-        "charge_id": entry.charge_id,
-        "status": entry.status,
-        "amount": entry.amount,
-        "customer_id": entry.customer_id,
-        "created_at": entry.created_at,
-    }
-    if entry.idempotency_key is not None:
-        fields["idempotency_key"] = entry.idempotency_key
-    return serialize(fields)
+    return serialize(
+        {
+            "order_id": entry.order_id,
+            "charge_id": entry.charge_id,
+            **_charge_fields(entry),
+            "idempotency_key": entry.idempotency_key,
+        }
+    )
 
 
 def charge_entry(item: dict[str, Any]) -> LedgerEntry:
     """A charge item as a LedgerEntry (audits reading the table use it too)."""
     data = deserialize(item)
-    return LedgerEntry(
-        order_id=data["order_id"],
-        charge_id=data["charge_id"],
-        status=data["status"],
-        amount=Decimal(data["amount"]),
-        customer_id=int(data["customer_id"]),
-        created_at=data["created_at"],
-        idempotency_key=data.get("idempotency_key"),
-    )
+    return _entry(data, data["order_id"], data["charge_id"], data.get("idempotency_key"))
 
 
 def _key_item(entry: LedgerEntry, expires_at: float | None) -> dict[str, Any]:
@@ -140,10 +133,7 @@ def _key_item(entry: LedgerEntry, expires_at: float | None) -> dict[str, Any]:
             "charge_id": KEY_SORT,
             "charge": entry.charge_id,
             "for_order": entry.order_id,
-            "status": entry.status,
-            "amount": entry.amount,
-            "customer_id": entry.customer_id,
-            "created_at": entry.created_at,
+            **_charge_fields(entry),
             "expires_at": Decimal(str(round(time.time() if expires_at is None else expires_at, 3))),
         }
     )
@@ -152,13 +142,24 @@ def _key_item(entry: LedgerEntry, expires_at: float | None) -> dict[str, Any]:
 def _key_entry(item: dict[str, Any]) -> tuple[LedgerEntry, float]:
     """The charge a key record names, and when the key expires."""
     data = deserialize(item)
-    entry = LedgerEntry(
-        order_id=data["for_order"],
-        charge_id=data["charge"],
+    key = data["order_id"].removeprefix(KEY_PARTITION_PREFIX)
+    entry = _entry(data, data["for_order"], data["charge"], key)
+    return entry, float(data["expires_at"])
+
+
+def _charge_fields(entry: LedgerEntry) -> dict[str, Any]:
+    return {field: getattr(entry, field) for field in _CHARGE_FIELDS}
+
+
+def _entry(
+    data: dict[str, Any], order_id: str, charge_id: str, idempotency_key: str | None
+) -> LedgerEntry:
+    return LedgerEntry(
+        order_id=order_id,
+        charge_id=charge_id,
         status=data["status"],
         amount=Decimal(data["amount"]),
         customer_id=int(data["customer_id"]),
         created_at=data["created_at"],
-        idempotency_key=data["order_id"].removeprefix(KEY_PARTITION_PREFIX),
+        idempotency_key=idempotency_key,
     )
-    return entry, float(data["expires_at"])

@@ -13,8 +13,7 @@ local stack free of it.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -27,7 +26,7 @@ from flashsale.adapters.dynamodb.codec import (
 )
 from flashsale.adapters.dynamodb.group_commit import GroupCommit
 from flashsale.adapters.dynamodb.reservations import DynamoDbReservationStore
-from flashsale.adapters.dynamodb.transact import MAX_TRANSACTION_ITEMS, transact
+from flashsale.adapters.dynamodb.transact import MAX_TRANSACTION_ITEMS, OrderTables
 from flashsale.domain.model import (
     Order,
     OrderStatus,
@@ -43,25 +42,13 @@ from flashsale.domain.reservation import refusal
 SCAN_PAGE = 500
 
 
-class DynamoDbOrderStore:
-    def __init__(
-        self,
-        client: Any,
-        orders_table: str,
-        products_table: str,
-        conflict_retries: int = 8,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self._client = client
-        self.orders_table = orders_table
-        self.products_table = products_table
-        self.conflict_retries = conflict_retries
-        self._sleep = sleep
+class DynamoDbOrderStore(OrderTables):
+    def __init__(self, *args: Any, **kwargs: Any):
+        """The arguments of OrderTables; the reservation store shares them."""
+        super().__init__(*args, **kwargs)
         #: status changes that need no answer share transactions with concurrent ones
-        self._commit = GroupCommit(client, sleep)
-        self.reservations = DynamoDbReservationStore(
-            client, orders_table, products_table, conflict_retries, sleep
-        )
+        self._commit = GroupCommit(self._client, self._sleep)
+        self.reservations = DynamoDbReservationStore(*args, **kwargs)
 
     def place(self, order: Order) -> None:
         """One order, its prices taken as given (the API places through `reservations`)."""
@@ -134,8 +121,6 @@ class DynamoDbOrderStore:
         order: Order | None = None,
         **fields: Any,
     ) -> bool:
-        """Move the order to `failed` and give its stock back in one transaction (`order`, when
-        the caller holds it, saves reading its items); False when the move is not allowed."""
         order = order or self.get(order_id)
         if order is None:
             return False
@@ -182,9 +167,6 @@ class DynamoDbOrderStore:
             }
             for pid, quantity in sorted(order.quantities().items())
         ]
-
-    def _transact(self, actions: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        return transact(self._client, actions, self.conflict_retries, self._sleep)
 
 
 _NOT_RELEASED = "(attribute_not_exists(stock_released) OR stock_released = :no)"

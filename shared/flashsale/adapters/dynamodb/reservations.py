@@ -12,9 +12,8 @@ which is how batch sizes are measured.
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,9 +21,9 @@ from flashsale.adapters.dynamodb.codec import order_to_item, value
 from flashsale.adapters.dynamodb.transact import (
     MAX_TRANSACTION_BYTES,
     MAX_TRANSACTION_ITEMS,
-    transact,
+    OrderTables,
 )
-from flashsale.domain.model import Order
+from flashsale.domain.model import Order, total_quantities
 from flashsale.domain.reservation import (
     BatchRejection,
     ProductState,
@@ -36,23 +35,9 @@ from flashsale.ports import StoreBusy
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
-class DynamoDbReservationStore:
+class DynamoDbReservationStore(OrderTables):
     max_actions = MAX_TRANSACTION_ITEMS
     max_bytes = MAX_TRANSACTION_BYTES
-
-    def __init__(
-        self,
-        client: Any,
-        orders_table: str,
-        products_table: str,
-        conflict_retries: int = 8,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        self._client = client
-        self.orders_table = orders_table
-        self.products_table = products_table
-        self.conflict_retries = conflict_retries
-        self._sleep = sleep
 
     def size(self, order: Order) -> int:
         # the order item as sent, plus room for its product's share of the Update actions
@@ -60,15 +45,13 @@ class DynamoDbReservationStore:
 
     def reserve(self, orders: Sequence[Order], check_prices: bool = True) -> BatchRejection | None:
         """See ReservationStore.reserve; `check_prices=False` takes the orders' prices as given."""
-        totals: dict[int, int] = {}
         prices: dict[int, Decimal] = {}
         for order in orders:
-            for pid, quantity in order.quantities().items():
-                totals[pid] = totals.get(pid, 0) + quantity
+            for pid in order.quantities():
                 price = unit_price(order, pid)
                 if prices.setdefault(pid, price) != price:
                     raise ValueError(f"product {pid} has two prices in one batch")
-        wanted = sorted(totals.items())
+        wanted = sorted(total_quantities(item for order in orders for item in order.items).items())
         if len(wanted) + len(orders) > self.max_actions:
             raise ValueError(f"a batch may hold at most {self.max_actions} actions")
         actions = [
@@ -77,9 +60,7 @@ class DynamoDbReservationStore:
         ]
         batch_id, batch_size = uuid.uuid4().hex, len(orders)
         actions += [self._put(order, batch_id, batch_size) for order in orders]
-        reasons = transact(
-            self._client, actions, self.conflict_retries, self._sleep, token=batch_id
-        )
+        reasons = self._transact(actions, token=batch_id)
         if reasons is None or self._written_before(orders, reasons[len(wanted) :], batch_id):
             return None
         failing: dict[int, ProductState | None] = {}

@@ -49,3 +49,27 @@ def transact(
         if attempt < retries:
             sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
     raise StoreBusy("transaction kept conflicting with concurrent writes")
+
+
+class OrderTables:
+    """The orders and products tables, written together in transactions (the order stores'
+    shared base): conflicts are retried `conflict_retries` times, see `transact`."""
+
+    def __init__(
+        self,
+        client: Any,
+        orders_table: str,
+        products_table: str,
+        conflict_retries: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._client = client
+        self.orders_table = orders_table
+        self.products_table = products_table
+        self.conflict_retries = conflict_retries
+        self._sleep = sleep
+
+    def _transact(
+        self, actions: list[dict[str, Any]], token: str | None = None
+    ) -> list[dict[str, Any]] | None:
+        return transact(self._client, actions, self.conflict_retries, self._sleep, token)
