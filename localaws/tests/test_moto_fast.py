@@ -63,6 +63,15 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
     )
     product = {"product_id": {"S": "p-1"}, "stock": {"N": "3"}}
     key = {"order_id": {"S": "o-1"}}
+    take_two = {
+        "Update": {
+            "TableName": "orders",
+            "Key": {"order_id": {"S": "p-1"}},
+            "UpdateExpression": "SET stock = stock - :q",
+            "ConditionExpression": "stock >= :q",
+            "ExpressionAttributeValues": {":q": {"N": "2"}},
+        }
+    }
     calls: list[Callable[[], dict[str, Any]]] = [
         lambda: ddb.put_item(TableName="orders", Item=ORDER, ReturnConsumedCapacity="TOTAL"),
         lambda: ddb.put_item(
@@ -104,15 +113,7 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
         ),
         lambda: ddb.transact_write_items(
             TransactItems=[
-                {
-                    "Update": {
-                        "TableName": "orders",
-                        "Key": {"order_id": {"S": "p-1"}},
-                        "UpdateExpression": "SET stock = stock - :q",
-                        "ConditionExpression": "stock >= :q",
-                        "ExpressionAttributeValues": {":q": {"N": "2"}},
-                    }
-                },
+                take_two,
                 {"Put": {"TableName": "orders", "Item": {**ORDER, "order_id": {"S": "o-2"}}}},
             ],
             ClientRequestToken="t-1",
@@ -121,11 +122,7 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
             TransactItems=[
                 {
                     "Update": {
-                        "TableName": "orders",
-                        "Key": {"order_id": {"S": "p-1"}},
-                        "UpdateExpression": "SET stock = stock - :q",
-                        "ConditionExpression": "stock >= :q",
-                        "ExpressionAttributeValues": {":q": {"N": "2"}},
+                        **take_two["Update"],
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 },
