@@ -31,6 +31,21 @@ class Violation:
         return f"{self.kind}: {self.subject}" + (f" ({self.detail})" if self.detail else "")
 
 
+def extra_charges(
+    orders: Mapping[str, OrderRow], charges: Mapping[str, list[ChargeRow]]
+) -> list[ChargeRow]:
+    """The approved charges a decided order should not have: every one of a failed order, every
+    one but its payment_id of a completed order (what a refund gives back)."""
+    extra: list[ChargeRow] = []
+    for order_id, row in orders.items():
+        approved = [c for c in charges.get(order_id, []) if c.status == APPROVED]
+        if row.status == "completed":
+            extra += [c for c in approved if c.charge_id != row.payment_id]
+        elif row.status == "failed":
+            extra += approved
+    return extra
+
+
 def order_violations(
     orders: Mapping[str, OrderRow],
     charges: Mapping[str, list[ChargeRow]],

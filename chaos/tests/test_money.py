@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flashsale_chaos.money import ChargeRow, OrderRow, order_violations
+from flashsale_chaos.money import ChargeRow, OrderRow, extra_charges, order_violations
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -48,3 +48,28 @@ def test_each_rule_names_its_violation(order, ledger, kind):
 )
 def test_consistent_orders_pass(order, ledger):
     assert order_violations({"o": order}, ledger, NOW, 600) == []
+
+
+@pytest.mark.parametrize(
+    ("order", "ledger", "extra"),
+    [
+        (row("completed", payment="ch_1"), charges("approved", "approved", "declined"), ["ch_0"]),
+        (row("completed", payment="ch_0"), charges("approved", "refunded"), []),
+        (row("failed", released=True), charges("approved", "declined"), ["ch_0"]),
+        (row("processing"), charges("approved", "approved"), []),  # not decided: left alone
+    ],
+)
+def test_extra_charges_are_what_a_refund_gives_back(order, ledger, extra):
+    found = extra_charges({"o": order}, ledger)
+    assert [c.charge_id for c in found] == extra
+    refunded = {
+        "o": [
+            ChargeRow("o", c.charge_id, "refunded" if c in found else c.status) for c in ledger["o"]
+        ]
+    }
+    if order.status != "processing":  # after the refund, the order's money is consistent
+        assert [
+            v
+            for v in order_violations({"o": order}, refunded, NOW, 600)
+            if v.kind != "failed without its stock given back"
+        ] == []

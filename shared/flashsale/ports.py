@@ -196,6 +196,9 @@ class PaymentLedger(Protocol):
     def charges(self, order_id: str) -> list[LedgerEntry]:
         """Every charge of the order, oldest first."""
 
+    def refund(self, order_id: str, charge_id: str) -> bool:
+        """Mark an approved charge refunded; False when it is not an approved charge."""
+
 
 class IdempotencyStore(Protocol):
     def begin(self, key: str, fingerprint: str) -> StoredResponse | None:

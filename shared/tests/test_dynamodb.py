@@ -18,6 +18,7 @@ from flashsale.adapters.dynamodb import (
 from flashsale.adapters.dynamodb.orders import DuplicateOrder
 from flashsale.domain.model import OrderStatus, Product, Route
 from flashsale.ports import IdempotencyConflict, LedgerEntry
+from flashsale_testing.memory import InMemoryPaymentLedger
 
 from .conftest import make_products
 from .moto_support import SETTINGS, dynamodb_with_tables, moto_aws
@@ -241,3 +242,23 @@ def test_initial_stock_is_recorded_and_follows_stock_updates(ddb, products, orde
     products.update(1, price=Decimal("3.00"))
     assert initial(1) == 24
     assert products.update(999, stock=5) is None
+
+
+@pytest.mark.parametrize("kind", ["dynamodb", "memory"])
+def test_a_refund_takes_back_an_approved_charge_once(ddb, kind):
+    ledger = (
+        DynamoDbPaymentLedger(ddb, SETTINGS.payments_table)
+        if kind == "dynamodb"
+        else InMemoryPaymentLedger()
+    )
+    at = "2026-01-01T00:00:01Z"
+    ledger.record(LedgerEntry("o1", "ch_ok", "approved", Decimal("5"), 4, at))
+    ledger.record(LedgerEntry("o1", "ch_no", "declined", Decimal("5"), 4, at))
+    assert ledger.refund("o1", "ch_ok") is True
+    assert ledger.refund("o1", "ch_ok") is False  # already refunded
+    assert ledger.refund("o1", "ch_no") is False  # a decline moved no money
+    assert ledger.refund("o1", "ch_missing") is False
+    assert {e.charge_id: e.status for e in ledger.charges("o1")} == {
+        "ch_no": "declined",
+        "ch_ok": "refunded",
+    }

@@ -71,6 +71,8 @@ def test_without_idempotency_keys_the_chaos_audit_fails_naming_double_charges(lo
     assert outcome.verdict == "FAIL" and outcome.max_charges >= 2, text
     money = next(c for c in outcome.checks if c.name == "charges match order status")
     assert "double charge" in money.detail, text
+    refund = next(c for c in outcome.checks if c.name.startswith("after refunding"))
+    assert refund.ok, text  # the control leaves no double charge behind for `make audit`
     processor = stack.process("processor")
     assert processor is not None, "the processor was not restored"
     environ = Path(f"/proc/{processor.pid}/environ")

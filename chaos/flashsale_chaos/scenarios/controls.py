@@ -1,12 +1,15 @@
 """Negative controls: faults the audit must catch. Each is expected to FAIL its audit; an audit
-never seen failing proves nothing. Not part of the default run (they leave real violations in
-the stack's ledger, which `make audit` then reports): `make chaos SCENARIOS=no-idempotency-key`.
+never seen failing proves nothing. Not part of the default run: `make chaos
+SCENARIOS=no-idempotency-key`. The control then refunds what it charged twice (as a merchant
+would) and audits again, so the stack's own `make audit` stays clean afterwards.
 """
 
 from __future__ import annotations
 
+from flashsale.adapters.dynamodb import DynamoDbPaymentLedger
 from flashsale.events import encode
 from flashsale_chaos.model import Check, ScenarioResult
+from flashsale_chaos.money import extra_charges
 from flashsale_chaos.report import say
 from flashsale_chaos.scenarios.common import (
     Context,
@@ -57,7 +60,28 @@ def no_idempotency_key(ctx: Context) -> ScenarioResult:
             money.detail if money else "no money check ran",
         )
     )
+    outcome.checks.append(
+        _refund_and_audit_again(ctx, name, accepted_ids(answers), products, since)
+    )
     return outcome
+
+
+def _refund_and_audit_again(
+    ctx: Context, name: str, order_ids: list[str], products: dict[int, int], since: str
+) -> Check:
+    """Refund every charge the orders should not have; their money check then passes."""
+    tables = ctx.auditor.tables
+    extra = extra_charges(tables.orders(order_ids), tables.charges(order_ids))
+    ledger = DynamoDbPaymentLedger(tables.ddb, tables.settings.payments_table)
+    refunded = sum(ledger.refund(c.order_id, c.charge_id) for c in extra)
+    again = ctx.auditor.audit(f"{name} (refunded)", order_ids, products, since, ctx.settle_timeout)
+    money = next((c for c in again.checks if c.name == MONEY_CHECK), None)
+    say(f"{name}: refunded {refunded} of {len(extra)} extra charges")
+    return Check(
+        "after refunding the extra charges, the charges match order status",
+        money is not None and money.ok and refunded == len(extra) > 0,
+        f"refunded {refunded} of {len(extra)}; " + (money.detail if money else "no money check"),
+    )
 
 
 CONTROLS = [

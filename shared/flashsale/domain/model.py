@@ -192,6 +192,8 @@ class Product:
 class ChargeStatus(StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"
+    #: an approved charge whose money was given back (it no longer counts as a payment)
+    REFUNDED = "refunded"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from flashsale.adapters.price_cache import CachedPrices, PriceCache
 from flashsale.domain.model import (
+    ChargeStatus,
     Order,
     OrderStatus,
     Product,
@@ -271,6 +272,16 @@ class InMemoryPaymentLedger:
                 (e for e in self._entries if e.order_id == order_id),
                 key=lambda e: (e.created_at, e.charge_id),
             )
+
+    def refund(self, order_id: str, charge_id: str) -> bool:
+        with self._lock:
+            for index, entry in enumerate(self._entries):
+                if (entry.order_id, entry.charge_id) == (order_id, charge_id):
+                    if entry.status != ChargeStatus.APPROVED:
+                        return False
+                    self._entries[index] = replace(entry, status=str(ChargeStatus.REFUNDED))
+                    return True
+        return False
 
     def all(self) -> list[LedgerEntry]:
         with self._lock:

@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from flashsale.adapters.dynamodb.codec import deserialize, error_code, serialize, value
+from flashsale.domain.model import ChargeStatus, utc_now
 from flashsale.ports import LedgerEntry
 
 KEY_PARTITION_PREFIX = "key#"
@@ -103,6 +104,26 @@ class DynamoDbPaymentLedger:
                 break
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return sorted(entries, key=lambda e: (e.created_at, e.charge_id))
+
+    def refund(self, order_id: str, charge_id: str) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self.table,
+                Key={"order_id": value(order_id), "charge_id": value(charge_id)},
+                UpdateExpression="SET #s = :refunded, refunded_at = :now",
+                ConditionExpression="#s = :approved",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":refunded": value(str(ChargeStatus.REFUNDED)),
+                    ":approved": value(str(ChargeStatus.APPROVED)),
+                    ":now": value(utc_now()),
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
 
 #: what a charge item and a key record both hold of the charge, beside its ids
