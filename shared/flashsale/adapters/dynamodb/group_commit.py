@@ -35,21 +35,33 @@ class _Unit:
     error: BaseException | None = None
 
 
-def _item_keys(actions: list[dict[str, Any]]) -> frozenset[str]:
-    """The items the actions touch (Update, Delete, ConditionCheck: actions that name a Key)."""
+def _item_keys(actions: list[dict[str, Any]], put_key: tuple[str, ...]) -> frozenset[str]:
+    """The items the actions touch: the Key of an Update, Delete or ConditionCheck; for a Put,
+    its Item's `put_key` attributes."""
     keys = set()
     for action in actions:
         (body,) = action.values()
-        if "Key" not in body:
+        if "Key" in body:
+            key = body["Key"]
+        elif put_key and "Item" in body and all(name in body["Item"] for name in put_key):
+            key = {name: body["Item"][name] for name in put_key}
+        else:
             raise ValueError("group commit takes actions that name their item's Key")
-        keys.add(json.dumps([body["TableName"], body["Key"]], sort_keys=True))
+        keys.add(json.dumps([body["TableName"], key], sort_keys=True))
     return frozenset(keys)
 
 
 class GroupCommit:
-    def __init__(self, client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: Any,
+        sleep: Callable[[float], None] = time.sleep,
+        put_key: tuple[str, ...] = (),
+    ) -> None:
+        """`put_key`: the key attributes that identify a Put's item (Puts are refused without)."""
         self._client = client
         self._sleep = sleep
+        self._put_key = put_key
         self._lock = threading.Lock()
         self._queue: list[_Unit] = []
         self._sending = False
@@ -61,7 +73,7 @@ class GroupCommit:
         conditions failed (nothing of them written). Raises StoreBusy or the client's error."""
         if not 0 < len(actions) <= MAX_ACTIONS:
             raise ValueError(f"a unit holds 1..{MAX_ACTIONS} actions")
-        unit = _Unit(actions, _item_keys(actions))
+        unit = _Unit(actions, _item_keys(actions, self._put_key))
         with self._lock:
             self._queue.append(unit)
             lead = not self._sending
