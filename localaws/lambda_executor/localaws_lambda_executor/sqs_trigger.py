@@ -14,10 +14,12 @@ FIFO queues keep LocalStack's poller (one batch at a time preserves the group or
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 
 import botocore.config
+from localstack.runtime import events
 from localstack.services.lambda_.api_utils import function_locators_from_arn
 from localstack.services.lambda_.event_source_mapping.esm_worker import EsmWorker
 from localstack.services.lambda_.event_source_mapping.esm_worker_factory import EsmWorkerFactory
@@ -47,6 +49,8 @@ IDLE_WAIT_SECONDS = 5
 INVOKE_READ_TIMEOUT_SECONDS = 905
 #: LocalStack splits very large batches like this (6 MB payload limit)
 MINI_BATCH = 2500
+#: how long a stopping mapping waits for the deletes it has queued
+DELETE_FLUSH_SECONDS = 5.0
 
 
 def _client_config(read_timeout: float) -> botocore.config.Config:
@@ -59,10 +63,62 @@ def _client_config(read_timeout: float) -> botocore.config.Config:
     )
 
 
+def _infra_stopping() -> bool:
+    """LocalStack is shutting down: no new request may start. One still in flight when its
+    server stops never gets its answer, and the gateway thread serving it then holds the
+    process at exit until it is killed."""
+    return events.infra_stopping.is_set()
+
+
+class DeferredDeleteSqsPoller(SqsPoller):
+    """LocalStack's SqsPoller, its deletes sent by a background thread of the mapping: a slot
+    takes its next batch while the last one's messages are deleted (a delete that comes late
+    at worst lets a processed message be delivered again, which the function must absorb
+    anyway under at-least-once delivery). FIFO queues delete in line, as LocalStack does."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._deletes: queue.SimpleQueue[tuple[list[dict], set] | None] = queue.SimpleQueue()
+        self._deleter: threading.Thread | None = None
+        self._deleter_lock = threading.Lock()
+
+    def delete_messages(self, messages: list[dict], message_ids_to_delete: set) -> None:
+        if self.is_fifo_queue:
+            super().delete_messages(messages, message_ids_to_delete)
+        elif message_ids_to_delete:
+            self._start_deleter()
+            self._deletes.put((messages, message_ids_to_delete))
+
+    def _start_deleter(self) -> None:
+        with self._deleter_lock:
+            if self._deleter is None:
+                self._deleter = threading.Thread(
+                    target=self._delete_all, name="esm-sqs-delete", daemon=True
+                )
+                self._deleter.start()
+
+    def _delete_all(self) -> None:
+        while (job := self._deletes.get()) is not None:
+            if _infra_stopping():
+                continue  # nothing outlives the shutdown (LocalStack keeps no state)
+            try:
+                super().delete_messages(*job)
+            except Exception as e:  # as LocalStack's poller: the messages reappear, retried
+                LOG.warning("Deleting processed messages from %s failed: %s", self.source_arn, e)
+
+    def flush(self, timeout: float = DELETE_FLUSH_SECONDS) -> None:
+        """Send the queued deletes (up to `timeout`) and stop the background thread."""
+        self._deletes.put(None)
+        with self._deleter_lock:
+            deleter = self._deleter
+        if deleter is not None:
+            deleter.join(timeout)
+
+
 class ScalingSqsPoller(Poller):
     """Wraps a mapping's SqsPoller: `poll_events` is a scaling tick, slots do the polling."""
 
-    def __init__(self, inner: SqsPoller, esm_config: dict) -> None:
+    def __init__(self, inner: DeferredDeleteSqsPoller, esm_config: dict) -> None:
         super().__init__(
             inner.source_arn, inner.source_parameters, inner.source_client, inner.processor
         )
@@ -80,6 +136,8 @@ class ScalingSqsPoller(Poller):
         if self.inner.is_fifo_queue:
             self.inner.poll_events()
             return
+        if _infra_stopping():
+            return
         target = self.scaler.tick(time.monotonic(), self._backlog(), self._cap())
         while self.scaler.try_acquire():
             self._next_slot += 1
@@ -94,7 +152,11 @@ class ScalingSqsPoller(Poller):
 
     def close(self) -> None:
         self._closed.set()
+        self.inner.flush()
         self.inner.close()
+
+    def _stopping(self) -> bool:
+        return self._closed.is_set() or _infra_stopping()
 
     def _backlog(self) -> bool:
         attributes = self.source_client.get_queue_attributes(
@@ -124,7 +186,7 @@ class ScalingSqsPoller(Poller):
         idle = False
         messages: list[dict] = []
         while True:
-            if self._closed.is_set():
+            if self._stopping():
                 self.scaler.release()
                 self._hand_back(messages)
                 return
@@ -134,7 +196,7 @@ class ScalingSqsPoller(Poller):
             messages = self._receive(
                 IDLE_WAIT_SECONDS if above_floor else DEFAULT_MAX_WAIT_TIME_SECONDS
             )
-            if self._closed.is_set():
+            if self._stopping():
                 continue  # handed back above: the mapping stopped during the poll
             idle = not messages
             for mini_batch in batched(messages, MINI_BATCH):
@@ -148,7 +210,7 @@ class ScalingSqsPoller(Poller):
         if not messages or not self.inner.maximum_batching_window:
             return messages
         deadline = time.monotonic() + self.inner.maximum_batching_window
-        while len(messages) < batch_size and not self._closed.is_set():
+        while len(messages) < batch_size and not self._stopping():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -176,7 +238,7 @@ class ScalingSqsPoller(Poller):
     def _hand_back(self, messages: list[dict]) -> None:
         """A slot stopped (mapping disabled or deleted) during its poll: the batch is visible
         again at once instead of after the visibility timeout."""
-        if not messages:
+        if not messages or _infra_stopping():
             return
         entries = [
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
@@ -205,7 +267,9 @@ def _scaling_poller(factory: EsmWorkerFactory, poller: SqsPoller) -> ScalingSqsP
         sender.target_client = get_internal_client(
             arn=function_arn, client_config=_client_config(INVOKE_READ_TIMEOUT_SECONDS)
         )
-    inner = SqsPoller(poller.source_arn, poller.source_parameters, source_client, processor)
+    inner = DeferredDeleteSqsPoller(
+        poller.source_arn, poller.source_parameters, source_client, processor
+    )
     return ScalingSqsPoller(inner, esm_config)
 
 
@@ -223,3 +287,18 @@ def install() -> None:
 
     EsmWorkerFactory.get_esm_worker = get_esm_worker
     EsmWorkerFactory._localaws_scaling = True
+    threading.Thread(
+        target=_end_long_polls_on_shutdown, name="esm-sqs-shutdown", daemon=True
+    ).start()
+
+
+def _end_long_polls_on_shutdown() -> None:
+    """When LocalStack starts shutting down, answer the slots' long polls at once (SQS's own
+    stop does the same, but only after the gateway stopped serving: those answers were never
+    sent, their threads never ended, and the process waited for them until it was killed)."""
+    from localstack.services.sqs.models import sqs_stores
+
+    events.infra_stopping.wait()
+    for _account, _region, store in sqs_stores.iter_stores():
+        for sqs_queue in list(store.queues.values()):
+            sqs_queue.shutdown()
