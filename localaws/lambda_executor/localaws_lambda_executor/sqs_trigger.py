@@ -9,12 +9,14 @@ The policy (start at five, AWS's rate while a backlog remains, back to five when
 `scaling.BatchScaler`. Filtering, partial batch responses and deletes stay LocalStack's own
 (`SqsPoller.handle_messages`); receives count towards the queue's redrive policy as before.
 FIFO queues keep LocalStack's poller (one batch at a time preserves the group order).
+Once LocalStack starts shutting down, the slots' long polls are answered at once and no slot
+starts another request: a request still open when the gateway stops is never answered, and the
+thread serving it would hold the process at exit.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 
@@ -49,8 +51,6 @@ IDLE_WAIT_SECONDS = 5
 INVOKE_READ_TIMEOUT_SECONDS = 905
 #: LocalStack splits very large batches like this (6 MB payload limit)
 MINI_BATCH = 2500
-#: how long a stopping mapping waits for the deletes it has queued
-DELETE_FLUSH_SECONDS = 5.0
 
 
 def _client_config(read_timeout: float) -> botocore.config.Config:
@@ -70,55 +70,10 @@ def _infra_stopping() -> bool:
     return events.infra_stopping.is_set()
 
 
-class DeferredDeleteSqsPoller(SqsPoller):
-    """LocalStack's SqsPoller, its deletes sent by a background thread of the mapping: a slot
-    takes its next batch while the last one's messages are deleted (a delete that comes late
-    at worst lets a processed message be delivered again, which the function must absorb
-    anyway under at-least-once delivery). FIFO queues delete in line, as LocalStack does."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._deletes: queue.SimpleQueue[tuple[list[dict], set] | None] = queue.SimpleQueue()
-        self._deleter: threading.Thread | None = None
-        self._deleter_lock = threading.Lock()
-
-    def delete_messages(self, messages: list[dict], message_ids_to_delete: set) -> None:
-        if self.is_fifo_queue:
-            super().delete_messages(messages, message_ids_to_delete)
-        elif message_ids_to_delete:
-            self._start_deleter()
-            self._deletes.put((messages, message_ids_to_delete))
-
-    def _start_deleter(self) -> None:
-        with self._deleter_lock:
-            if self._deleter is None:
-                self._deleter = threading.Thread(
-                    target=self._delete_all, name="esm-sqs-delete", daemon=True
-                )
-                self._deleter.start()
-
-    def _delete_all(self) -> None:
-        while (job := self._deletes.get()) is not None:
-            if _infra_stopping():
-                continue  # nothing outlives the shutdown (LocalStack keeps no state)
-            try:
-                super().delete_messages(*job)
-            except Exception as e:  # as LocalStack's poller: the messages reappear, retried
-                LOG.warning("Deleting processed messages from %s failed: %s", self.source_arn, e)
-
-    def flush(self, timeout: float = DELETE_FLUSH_SECONDS) -> None:
-        """Send the queued deletes (up to `timeout`) and stop the background thread."""
-        self._deletes.put(None)
-        with self._deleter_lock:
-            deleter = self._deleter
-        if deleter is not None:
-            deleter.join(timeout)
-
-
 class ScalingSqsPoller(Poller):
     """Wraps a mapping's SqsPoller: `poll_events` is a scaling tick, slots do the polling."""
 
-    def __init__(self, inner: DeferredDeleteSqsPoller, esm_config: dict) -> None:
+    def __init__(self, inner: SqsPoller, esm_config: dict) -> None:
         super().__init__(
             inner.source_arn, inner.source_parameters, inner.source_client, inner.processor
         )
@@ -152,7 +107,6 @@ class ScalingSqsPoller(Poller):
 
     def close(self) -> None:
         self._closed.set()
-        self.inner.flush()
         self.inner.close()
 
     def _stopping(self) -> bool:
@@ -267,9 +221,7 @@ def _scaling_poller(factory: EsmWorkerFactory, poller: SqsPoller) -> ScalingSqsP
         sender.target_client = get_internal_client(
             arn=function_arn, client_config=_client_config(INVOKE_READ_TIMEOUT_SECONDS)
         )
-    inner = DeferredDeleteSqsPoller(
-        poller.source_arn, poller.source_parameters, source_client, processor
-    )
+    inner = SqsPoller(poller.source_arn, poller.source_parameters, source_client, processor)
     return ScalingSqsPoller(inner, esm_config)
 
 
