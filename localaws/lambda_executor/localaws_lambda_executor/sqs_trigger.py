@@ -190,12 +190,18 @@ class ScalingSqsPoller(Poller):
             LOG.warning("Batch processing failed: %s", e, exc_info=LOG.isEnabledFor(logging.DEBUG))
 
     def _hand_back(self, messages: list[dict]) -> None:
-        """A slot stopped (mapping disabled or deleted) during its poll: the batch is visible
-        again at once instead of after the visibility timeout."""
+        """A slot stopped (mapping disabled or updated) during its poll: the batch is visible
+        again once the other stopped slots' polls are over (at most one long poll), instead of
+        after the visibility timeout. At once, each of them could receive it in turn: every
+        receive counts towards the redrive policy, and five would dead-letter it unprocessed."""
         if not messages or _infra_stopping():
             return
         entries = [
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            {
+                "Id": str(i),
+                "ReceiptHandle": m["ReceiptHandle"],
+                "VisibilityTimeout": DEFAULT_MAX_WAIT_TIME_SECONDS,
+            }
             for i, m in enumerate(messages)
         ]
         for chunk in batched(entries, DEFAULT_MAX_RECEIVE_COUNT):
