@@ -4,6 +4,7 @@ itself, and no transaction touches one item twice."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -107,3 +108,56 @@ def test_two_units_on_one_item_never_share_a_transaction(ddb):
         thread.join(10)
     assert sorted(results) == [False, True, True] and stock(ddb, 1) == 0
     assert max(client.sizes) == 1
+
+
+class HandOver:
+    """Holds the first transaction until a second unit is queued; the second transaction then
+    waits (up to 5 s) for the first unit's caller to have returned."""
+
+    def __init__(self, inner, commit: list[GroupCommit]):
+        self.inner, self.commit = inner, commit
+        self.calls = 0
+        self.first_caller_back = threading.Event()
+        self.returned_before_second: bool | None = None
+
+    def transact_write_items(self, TransactItems):
+        self.calls += 1
+        if self.calls == 1:
+            deadline = time.monotonic() + 5
+            while not self.commit[0]._queue and time.monotonic() < deadline:
+                time.sleep(0.005)
+        elif self.calls == 2:
+            self.returned_before_second = self.first_caller_back.wait(5)
+        return self.inner.transact_write_items(TransactItems=TransactItems)
+
+
+def test_a_sender_returns_once_its_own_unit_is_written(ddb):
+    """The caller that sent the first transaction does not also send the next one: it hands
+    the sending to the caller waiting behind it and returns."""
+    put(ddb, 1, 1)
+    put(ddb, 2, 1)
+    holder: list[GroupCommit] = []
+    client = HandOver(ddb, holder)
+    commit = GroupCommit(client)
+    holder.append(commit)
+    results: dict[int, bool] = {}
+
+    def first() -> None:
+        results[1] = commit.submit([take(1, 1)])
+        client.first_caller_back.set()
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    deadline = time.monotonic() + 5
+    while client.calls < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    threads.append(
+        threading.Thread(target=lambda: results.update({2: commit.submit([take(2, 1)])}))
+    )
+    threads[1].start()
+    for thread in threads:
+        thread.join(10)
+
+    assert results == {1: True, 2: True}
+    assert [stock(ddb, 1), stock(ddb, 2)] == [0, 0]
+    assert client.calls == 2 and client.returned_before_second is True

@@ -34,20 +34,31 @@ def _tree(root: Path, files: dict[str, str]) -> None:
 def test_the_zip_is_byte_identical_whatever_the_file_times(
     packager: ModuleType, tmp_path: Path
 ) -> None:
-    files = {"b/mod.py": "x = 1\n", "a.py": "y = 2\n", "b/__pycache__/mod.cpython-311.pyc": "junk"}
+    files = {"b/mod.py": "x = 1\n", "a.py": "y = 2\n"}
     _tree(tmp_path / "one", files)
     _tree(tmp_path / "two", files)
     os.utime(tmp_path / "two" / "a.py", (1_000_000_000, 1_000_000_000))
     (tmp_path / "two" / "b" / "mod.py").chmod(0o755)
 
+    for tree in ("one", "two"):
+        packager._compile(tmp_path / tree)
     first = packager._zip(tmp_path / "one", tmp_path / "one.zip")
     second = packager._zip(tmp_path / "two", tmp_path / "two.zip")
 
     assert first == second
     assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
     with zipfile.ZipFile(tmp_path / "one.zip") as archive:
-        assert archive.namelist() == ["a.py", "b/mod.py"]  # sorted, no bytecode
+        assert archive.namelist() == [  # sorted, each module with its bytecode
+            "__pycache__/a.cpython-311.pyc",
+            "a.py",
+            "b/__pycache__/mod.cpython-311.pyc",
+            "b/mod.py",
+        ]
         assert {info.date_time for info in archive.infolist()} == {packager.FIXED_TIME}
+        header = archive.read("b/__pycache__/mod.cpython-311.pyc")[:8]
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    # PEP 552 flags: hash-based (bit 0), not checked against the source (bit 1 clear)
+    assert int.from_bytes(header[4:8], "little") == 0b01
 
 
 def _dist(staging: Path, name: str, files: list[str], requires: list[str]) -> None:

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -91,6 +92,14 @@ class LocalProcessRuntimeExecutor(RuntimeExecutor):
             process, self._process = self._process, None
         if process is not None:
             process.stop()
+            # an invocation in flight ends now, not at its deadline: the thread waiting for
+            # it serves a gateway request, and at shutdown the process waits for that thread
+            request_id = self.executor_endpoint.request_id or ""
+            code = process.returncode
+            error = exit_error(request_id, -signal.SIGKILL if code is None else code)
+            self.executor_endpoint.resolve(
+                InvocationResult(request_id, _json(error), is_error=True, logs=EXIT_ERROR + "\n")
+            )
         try:
             self.executor_endpoint.shutdown()
         except Exception as e:

@@ -9,6 +9,9 @@ The policy (start at five, AWS's rate while a backlog remains, back to five when
 `scaling.BatchScaler`. Filtering, partial batch responses and deletes stay LocalStack's own
 (`SqsPoller.handle_messages`); receives count towards the queue's redrive policy as before.
 FIFO queues keep LocalStack's poller (one batch at a time preserves the group order).
+Once LocalStack starts shutting down, the slots' long polls are answered at once and no slot
+starts another request: a request still open when the gateway stops is never answered, and the
+thread serving it would hold the process at exit.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import threading
 import time
 
 import botocore.config
+from localstack.runtime import events
 from localstack.services.lambda_.api_utils import function_locators_from_arn
 from localstack.services.lambda_.event_source_mapping.esm_worker import EsmWorker
 from localstack.services.lambda_.event_source_mapping.esm_worker_factory import EsmWorkerFactory
@@ -59,6 +63,13 @@ def _client_config(read_timeout: float) -> botocore.config.Config:
     )
 
 
+def _infra_stopping() -> bool:
+    """LocalStack is shutting down: no new request may start. One still in flight when its
+    server stops never gets its answer, and the gateway thread serving it then holds the
+    process at exit until it is killed."""
+    return events.infra_stopping.is_set()
+
+
 class ScalingSqsPoller(Poller):
     """Wraps a mapping's SqsPoller: `poll_events` is a scaling tick, slots do the polling."""
 
@@ -80,6 +91,8 @@ class ScalingSqsPoller(Poller):
         if self.inner.is_fifo_queue:
             self.inner.poll_events()
             return
+        if _infra_stopping():
+            return
         target = self.scaler.tick(time.monotonic(), self._backlog(), self._cap())
         while self.scaler.try_acquire():
             self._next_slot += 1
@@ -95,6 +108,9 @@ class ScalingSqsPoller(Poller):
     def close(self) -> None:
         self._closed.set()
         self.inner.close()
+
+    def _stopping(self) -> bool:
+        return self._closed.is_set() or _infra_stopping()
 
     def _backlog(self) -> bool:
         attributes = self.source_client.get_queue_attributes(
@@ -124,7 +140,7 @@ class ScalingSqsPoller(Poller):
         idle = False
         messages: list[dict] = []
         while True:
-            if self._closed.is_set():
+            if self._stopping():
                 self.scaler.release()
                 self._hand_back(messages)
                 return
@@ -134,7 +150,7 @@ class ScalingSqsPoller(Poller):
             messages = self._receive(
                 IDLE_WAIT_SECONDS if above_floor else DEFAULT_MAX_WAIT_TIME_SECONDS
             )
-            if self._closed.is_set():
+            if self._stopping():
                 continue  # handed back above: the mapping stopped during the poll
             idle = not messages
             for mini_batch in batched(messages, MINI_BATCH):
@@ -148,7 +164,7 @@ class ScalingSqsPoller(Poller):
         if not messages or not self.inner.maximum_batching_window:
             return messages
         deadline = time.monotonic() + self.inner.maximum_batching_window
-        while len(messages) < batch_size and not self._closed.is_set():
+        while len(messages) < batch_size and not self._stopping():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -174,12 +190,18 @@ class ScalingSqsPoller(Poller):
             LOG.warning("Batch processing failed: %s", e, exc_info=LOG.isEnabledFor(logging.DEBUG))
 
     def _hand_back(self, messages: list[dict]) -> None:
-        """A slot stopped (mapping disabled or deleted) during its poll: the batch is visible
-        again at once instead of after the visibility timeout."""
-        if not messages:
+        """A slot stopped (mapping disabled or updated) during its poll: the batch is visible
+        again once the other stopped slots' polls are over (at most one long poll), instead of
+        after the visibility timeout. At once, each of them could receive it in turn: every
+        receive counts towards the redrive policy, and five would dead-letter it unprocessed."""
+        if not messages or _infra_stopping():
             return
         entries = [
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            {
+                "Id": str(i),
+                "ReceiptHandle": m["ReceiptHandle"],
+                "VisibilityTimeout": DEFAULT_MAX_WAIT_TIME_SECONDS,
+            }
             for i, m in enumerate(messages)
         ]
         for chunk in batched(entries, DEFAULT_MAX_RECEIVE_COUNT):
@@ -223,3 +245,18 @@ def install() -> None:
 
     EsmWorkerFactory.get_esm_worker = get_esm_worker
     EsmWorkerFactory._localaws_scaling = True
+    threading.Thread(
+        target=_end_long_polls_on_shutdown, name="esm-sqs-shutdown", daemon=True
+    ).start()
+
+
+def _end_long_polls_on_shutdown() -> None:
+    """When LocalStack starts shutting down, answer the slots' long polls at once (SQS's own
+    stop does the same, but only after the gateway stopped serving: those answers were never
+    sent, their threads never ended, and the process waited for them until it was killed)."""
+    from localstack.services.sqs.models import sqs_stores
+
+    events.infra_stopping.wait()
+    for _account, _region, store in sqs_stores.iter_stores():
+        for sqs_queue in list(store.queues.values()):
+            sqs_queue.shutdown()

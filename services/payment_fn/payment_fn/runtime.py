@@ -14,15 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
 from flashsale import aws, tracing
 from flashsale.services.payments import PaymentDeps, PaymentOutcome, process_payment
 from flashsale.settings import Settings
+from payment_fn.idempotency import GroupedDynamoDBPersistenceLayer
 
 #: Prefix of this function's keys in the shared idempotency table (the API uses its own).
 IDEMPOTENCY_KEY_PREFIX = "payment_fn.pay"
@@ -44,6 +41,7 @@ class Runtime:
     settings: Settings
     deps: PaymentDeps
     idempotency: IdempotencyConfig
+    persistence: GroupedDynamoDBPersistenceLayer
     #: pay(order={"order_id": ...}) -> outcome dict; idempotent on order_id.
     pay: Callable[..., dict[str, Any]]
     #: Sized by PAYMENT_CONCURRENCY: how many records of one batch are paid at once.
@@ -76,8 +74,11 @@ def build(settings: Settings, deps: PaymentDeps) -> Runtime:
         raise_on_no_idempotency_key=True,
         expires_after_seconds=settings.idempotency_ttl_seconds,
         response_hook=_mark_replayed,
+        # a redelivery to this environment is answered from memory, without a DynamoDB call
+        use_local_cache=True,
     )
-    persistence = DynamoDBPersistenceLayer(
+    # the records of a batch are written together (one transaction for concurrent writes)
+    persistence = GroupedDynamoDBPersistenceLayer(
         table_name=settings.idempotency_table,
         boto3_client=aws.client("dynamodb", settings),
     )
@@ -98,6 +99,7 @@ def build(settings: Settings, deps: PaymentDeps) -> Runtime:
         settings=settings,
         deps=deps,
         idempotency=config,
+        persistence=persistence,
         pay=pay,
         executor=executor,
         setup_ms=(time.perf_counter() - started) * 1000,

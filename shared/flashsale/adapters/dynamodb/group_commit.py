@@ -3,11 +3,12 @@
 Each caller submits the actions of one unit (e.g. an order's outcome: its conditional Update, or
 a decline's Update plus its stock returns) and waits. The first caller to find nobody sending
 becomes the sender: it takes what is queued (up to 100 actions, no item twice: DynamoDB refuses
-a transaction that touches one item twice), sends it, and repeats until the queue is empty. A
-lone unit goes out at once; under load the units that arrive while a transaction is in flight
-travel together in the next one. A cancelled transaction names the actions whose condition
-failed: those units answer False, the others are sent again without them (split on
-cancellation), so one unit's refusal never decides another's.
+a transaction that touches one item twice) and sends it. Once its own unit is written it hands
+the sending to the first caller still waiting and returns, so nobody waits for transactions sent
+after its own. A lone unit goes out at once; under load the units that arrive while a
+transaction is in flight travel together in the next one. A cancelled transaction names the
+actions whose condition failed: those units answer False, the others are sent again without
+them (split on cancellation), so one unit's refusal never decides another's.
 """
 
 from __future__ import annotations
@@ -33,23 +34,37 @@ class _Unit:
     done: threading.Event = field(default_factory=threading.Event)
     ok: bool = False
     error: BaseException | None = None
+    #: set with `done` when the caller is to send next (its unit is still queued)
+    lead: bool = False
 
 
-def _item_keys(actions: list[dict[str, Any]]) -> frozenset[str]:
-    """The items the actions touch (Update, Delete, ConditionCheck: actions that name a Key)."""
+def _item_keys(actions: list[dict[str, Any]], put_key: tuple[str, ...]) -> frozenset[str]:
+    """The items the actions touch: the Key of an Update, Delete or ConditionCheck; for a Put,
+    its Item's `put_key` attributes."""
     keys = set()
     for action in actions:
         (body,) = action.values()
-        if "Key" not in body:
+        if "Key" in body:
+            key = body["Key"]
+        elif put_key and "Item" in body and all(name in body["Item"] for name in put_key):
+            key = {name: body["Item"][name] for name in put_key}
+        else:
             raise ValueError("group commit takes actions that name their item's Key")
-        keys.add(json.dumps([body["TableName"], body["Key"]], sort_keys=True))
+        keys.add(json.dumps([body["TableName"], key], sort_keys=True))
     return frozenset(keys)
 
 
 class GroupCommit:
-    def __init__(self, client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: Any,
+        sleep: Callable[[float], None] = time.sleep,
+        put_key: tuple[str, ...] = (),
+    ) -> None:
+        """`put_key`: the key attributes that identify a Put's item (Puts are refused without)."""
         self._client = client
         self._sleep = sleep
+        self._put_key = put_key
         self._lock = threading.Lock()
         self._queue: list[_Unit] = []
         self._sending = False
@@ -61,25 +76,38 @@ class GroupCommit:
         conditions failed (nothing of them written). Raises StoreBusy or the client's error."""
         if not 0 < len(actions) <= MAX_ACTIONS:
             raise ValueError(f"a unit holds 1..{MAX_ACTIONS} actions")
-        unit = _Unit(actions, _item_keys(actions))
+        unit = _Unit(actions, _item_keys(actions, self._put_key))
         with self._lock:
             self._queue.append(unit)
             lead = not self._sending
             self._sending = True
         if lead:
-            self._send_all()
-        unit.done.wait()
+            self._send_all(unit)
+        while True:
+            unit.done.wait()
+            if not unit.lead:
+                break
+            unit.lead = False  # handed the sending: this caller's unit goes out first
+            unit.done.clear()
+            self._send_all(unit)
         if unit.error is not None:
             raise unit.error
         return unit.ok
 
-    def _send_all(self) -> None:
+    def _send_all(self, own: _Unit) -> None:
+        """Send queued units until `own` is written, then hand the sending to the first caller
+        still waiting (or stop sending when none is)."""
         while True:
             with self._lock:
-                batch = self._take()
-                if not batch:
-                    self._sending = False
+                if own.done.is_set():
+                    if self._queue:
+                        successor = self._queue[0]
+                        successor.lead = True
+                        successor.done.set()
+                    else:
+                        self._sending = False
                     return
+                batch = self._take()  # never empty: `own` is queued until it is written
             try:
                 self._commit(batch)
             except BaseException as exc:  # every waiter must hear of it
