@@ -217,7 +217,7 @@ def serve(app: Callable[..., Iterable[bytes]], host: str, port: int, threads: in
                 "threads": threads,
                 "keepalive": 75,
                 "timeout": 120,
-                "graceful_timeout": 5,
+                "graceful_timeout": 1,  # a call takes milliseconds; idle keep-alives need no wait
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "warning",
