@@ -233,7 +233,7 @@ def test_a_failing_write_fails_its_batch_only_and_the_next_order_still_goes(stor
         reserver.place(order((1, 1)))
     reserver.place(order((1, 1)))
     assert store.orders.products.get(1).stock == 99
-    assert reserver._writing is False and reserver._queue == []
+    assert reserver._sending is False and reserver._queue == []
 
 
 def test_many_threads_all_answered_and_stock_exact():
@@ -244,7 +244,7 @@ def test_many_threads_all_answered_and_stock_exact():
     assert all(isinstance(e, OutOfStock) for e in outcomes.values() if e is not None)
     assert store.orders.products.get(1).stock == 0
     assert len(store.orders.all()) == 37
-    assert reserver._writing is False and reserver._queue == []
+    assert reserver._sending is False and reserver._queue == []
 
 
 def test_without_coalescing_every_order_is_its_own_write(store):

@@ -2,9 +2,9 @@
 
 While one batch write is in flight, new orders queue; the next write carries all of them that
 fit (the batch limit, the store's action and byte limits, one price per product, no order twice).
-There is no timer: the thread that finds no write in flight writes at once, so a lone order goes
-out immediately. It writes batches until its own order is settled, then hands the writing over to
-the oldest queued order's thread, so no request writes for the others for long.
+There is no timer (`flashsale.coalescing`: the leader hand-over): a lone order goes out at once,
+and the thread that writes hands the writing to the oldest waiting one once its own order is
+settled.
 
 A cancelled batch is judged by the store: orders refused on their own are settled with their
 error and the rest retried; a product short for the batch's total splits the batch in halves,
@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flashsale.coalescing import Coalescer, Waiter
 from flashsale.domain.model import Order
 from flashsale.domain.reservation import unit_price
 from flashsale.ports import ReservationStore
@@ -26,16 +27,13 @@ from flashsale.ports import ReservationStore
 DEFAULT_BATCH_LIMIT = 50
 
 
-class _Pending:
-    __slots__ = ("done", "error", "lead", "order", "size", "wake")
+class _Pending(Waiter):
+    __slots__ = ("order", "size")
 
     def __init__(self, order: Order, size: int):
+        super().__init__()
         self.order = order
         self.size = size
-        self.done = False
-        self.lead = False
-        self.error: BaseException | None = None
-        self.wake = threading.Event()
 
 
 @dataclass
@@ -54,7 +52,7 @@ class ReservationStats:
             self.max_batch = max(self.max_batch, batch_size)
 
 
-class Reserver:
+class Reserver(Coalescer[_Pending]):
     """`place(order)` reserves the order's stock and writes it, batched with concurrent orders.
 
     Raises what the store refuses the order for (UnknownProduct, OutOfStock, PriceChanged,
@@ -69,13 +67,11 @@ class Reserver:
     ):
         if batch_limit < 1:
             raise ValueError("batch_limit must be at least 1")
+        super().__init__()
         self.store = store
         self.batch_limit = batch_limit if coalesce else 1
         self.coalesce = coalesce
         self.stats = ReservationStats()
-        self._lock = threading.Lock()
-        self._queue: list[_Pending] = []
-        self._writing = False
 
     def place(self, order: Order) -> None:
         for product_id in order.quantities():
@@ -85,37 +81,12 @@ class Reserver:
             pending.size > self.store.max_bytes
         ):
             raise ValueError(f"order {order.order_id} is too large for one write")
-        if not self.coalesce:
-            self._commit([pending])
+        if self.coalesce:
+            self._run(pending)
         else:
-            with self._lock:
-                self._queue.append(pending)
-                if not self._writing:
-                    self._writing = pending.lead = True
-            while not pending.done:
-                if pending.lead:
-                    self._lead(pending)
-                else:
-                    pending.wake.wait()
-                    pending.wake.clear()
+            self._send([pending])
         if pending.error is not None:
             raise pending.error
-
-    def _lead(self, own: _Pending) -> None:
-        """Write batches until `own` is settled, then pass the lead to the oldest waiter."""
-        try:
-            while not own.done:
-                with self._lock:
-                    batch = self._take()
-                self._commit(batch)
-        finally:
-            with self._lock:
-                if self._queue:
-                    successor = self._queue[0]
-                    successor.lead = True
-                    successor.wake.set()
-                else:
-                    self._writing = False
 
     def _take(self) -> list[_Pending]:
         """The oldest queued orders that fit one write together (called under the lock)."""
@@ -150,7 +121,7 @@ class Reserver:
         self._queue = rest
         return batch
 
-    def _commit(self, batch: Sequence[_Pending]) -> None:
+    def _send(self, batch: Sequence[_Pending]) -> None:
         """Write `batch`; settle every order in it (accepted, or refused with its own error)."""
         if not batch:
             return
@@ -170,17 +141,15 @@ class Reserver:
         if not rest:
             return
         if refused:
-            self._commit(rest)
+            self._send(rest)
         elif len(rest) > 1:
             half = len(rest) // 2
-            self._commit(rest[:half])
-            self._commit(rest[half:])
+            self._send(rest[:half])
+            self._send(rest[half:])
         else:  # a store that calls a lone order short broke its contract: fail it, write nothing
             self._settle(rest, RuntimeError(f"store judged order {rest[0].order.order_id} short"))
 
     @staticmethod
     def _settle(batch: Sequence[_Pending], error: BaseException | None) -> None:
         for pending in batch:
-            pending.error = error
-            pending.done = True
-            pending.wake.set()
+            pending.settle(error)

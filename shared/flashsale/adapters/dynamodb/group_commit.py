@@ -1,12 +1,9 @@
 """Group commit: concurrent conditional writes of different orders share one TransactWriteItems.
 
 Each caller submits the actions of one unit (e.g. an order's outcome: its conditional Update, or
-a decline's Update plus its stock returns) and waits. The first caller to find nobody sending
-becomes the sender: it takes what is queued (up to 100 actions, no item twice: DynamoDB refuses
-a transaction that touches one item twice) and sends it. Once its own unit is written it hands
-the sending to the first caller still waiting and returns, so nobody waits for transactions sent
-after its own. A lone unit goes out at once; under load the units that arrive while a
-transaction is in flight travel together in the next one. A cancelled transaction names the
+a decline's Update plus its stock returns) and waits; one caller at a time sends what is queued
+(`flashsale.coalescing`: the leader hand-over), at most 100 actions and no item twice (DynamoDB
+refuses a transaction that touches one item twice). A cancelled transaction names the
 actions whose condition failed: those units answer False, the others are sent again without
 them (split on cancellation), so one unit's refusal never decides another's.
 """
@@ -14,28 +11,26 @@ them (split on cancellation), so one unit's refusal never decides another's.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flashsale.adapters.dynamodb.transact import MAX_TRANSACTION_ITEMS as MAX_ACTIONS
 from flashsale.adapters.dynamodb.transact import transact
+from flashsale.coalescing import Coalescer, Waiter
 from flashsale.ports import StoreBusy
 
 CONFLICT_RETRIES = 8
 
 
-@dataclass(eq=False)
-class _Unit:
-    actions: list[dict[str, Any]]
-    keys: frozenset[str]
-    done: threading.Event = field(default_factory=threading.Event)
-    ok: bool = False
-    error: BaseException | None = None
-    #: set with `done` when the caller is to send next (its unit is still queued)
-    lead: bool = False
+class _Unit(Waiter):
+    __slots__ = ("actions", "keys", "ok")
+
+    def __init__(self, actions: list[dict[str, Any]], keys: frozenset[str]) -> None:
+        super().__init__()
+        self.actions = actions
+        self.keys = keys
+        self.ok = False
 
 
 def _item_keys(actions: list[dict[str, Any]], put_key: tuple[str, ...]) -> frozenset[str]:
@@ -54,7 +49,7 @@ def _item_keys(actions: list[dict[str, Any]], put_key: tuple[str, ...]) -> froze
     return frozenset(keys)
 
 
-class GroupCommit:
+class GroupCommit(Coalescer[_Unit]):
     def __init__(
         self,
         client: Any,
@@ -62,12 +57,10 @@ class GroupCommit:
         put_key: tuple[str, ...] = (),
     ) -> None:
         """`put_key`: the key attributes that identify a Put's item (Puts are refused without)."""
+        super().__init__()
         self._client = client
         self._sleep = sleep
         self._put_key = put_key
-        self._lock = threading.Lock()
-        self._queue: list[_Unit] = []
-        self._sending = False
         #: transactions sent (what a benchmark compares with the units written)
         self.transactions = 0
 
@@ -77,44 +70,10 @@ class GroupCommit:
         if not 0 < len(actions) <= MAX_ACTIONS:
             raise ValueError(f"a unit holds 1..{MAX_ACTIONS} actions")
         unit = _Unit(actions, _item_keys(actions, self._put_key))
-        with self._lock:
-            self._queue.append(unit)
-            lead = not self._sending
-            self._sending = True
-        if lead:
-            self._send_all(unit)
-        while True:
-            unit.done.wait()
-            if not unit.lead:
-                break
-            unit.lead = False  # handed the sending: this caller's unit goes out first
-            unit.done.clear()
-            self._send_all(unit)
+        self._run(unit)
         if unit.error is not None:
             raise unit.error
         return unit.ok
-
-    def _send_all(self, own: _Unit) -> None:
-        """Send queued units until `own` is written, then hand the sending to the first caller
-        still waiting (or stop sending when none is)."""
-        while True:
-            with self._lock:
-                if own.done.is_set():
-                    if self._queue:
-                        successor = self._queue[0]
-                        successor.lead = True
-                        successor.done.set()
-                    else:
-                        self._sending = False
-                    return
-                batch = self._take()  # never empty: `own` is queued until it is written
-            try:
-                self._commit(batch)
-            except BaseException as exc:  # every waiter must hear of it
-                for unit in batch:
-                    unit.error = exc
-            for unit in batch:
-                unit.done.set()
 
     def _take(self) -> list[_Unit]:
         """Queued units for one transaction: at most MAX_ACTIONS, no item twice."""
@@ -131,7 +90,12 @@ class GroupCommit:
             self._queue.remove(unit)
         return batch
 
-    def _commit(self, batch: list[_Unit]) -> None:
+    def _send(self, batch: Sequence[_Unit]) -> None:
+        self._commit(batch)
+        for unit in batch:
+            unit.settle()
+
+    def _commit(self, batch: Sequence[_Unit]) -> None:
         pending = list(batch)
         while pending:
             actions = [action for unit in pending for action in unit.actions]
