@@ -85,7 +85,8 @@ class Worker:
             drained = self.deleter.close(self.config.stop_timeout) and drained
             self.heartbeat.stop()
             self._pool.shutdown(wait=False, cancel_futures=True)
-        log.info("processor stopped", extra={"drained": drained, **self.stats.summary()})
+        deletes = {"deleted": self.deleter.deleted, "delete_calls": self.deleter.calls}
+        log.info("processor stopped", extra={"drained": drained, **self.stats.summary(), **deletes})
         return drained
 
     def stop(self) -> None:
