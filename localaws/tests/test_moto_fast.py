@@ -41,8 +41,7 @@ def _outcome(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return answer
 
 
-def scenario(ddb: Any) -> list[dict[str, Any]]:
-    """Every patched operation, its usual variants and its errors; the answers in order."""
+def scenario_tables(ddb: Any) -> None:
     ddb.create_table(
         TableName="orders",
         KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
@@ -61,6 +60,11 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def scenario(ddb: Any) -> list[dict[str, Any]]:
+    """Every patched operation, its usual variants and its errors; the answers in order."""
+    scenario_tables(ddb)
     product = {"product_id": {"S": "p-1"}, "stock": {"N": "3"}}
     key = {"order_id": {"S": "o-1"}}
     take_two = {
@@ -146,6 +150,29 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
             )
             for q in ("1", "100")
         ],
+        *[lambda kw=kw: _update(ddb, **kw) for kw in UPDATES],
+        lambda: ddb.get_item(TableName="orders", Key={"order_id": {"S": "u-1"}}),
+        *[
+            lambda o=o: ddb.put_item(TableName="orders", Item={**ORDER, "order_id": {"S": o}})
+            for o in ("u-2", "u-3")
+        ],
+        lambda: ddb.transact_write_items(
+            TransactItems=[
+                {"Update": _update_args(**UPDATES[0], order_id="u-2")},
+                {"Update": _update_args(**UPDATES[2], order_id="u-3")},
+            ]
+        ),
+        lambda: ddb.transact_write_items(  # a refused update undoes the applied one
+            TransactItems=[
+                {"Update": _update_args(**UPDATES[2], order_id="u-2")},
+                {"Update": _update_args(expr="SET total = gone - :t", order_id="u-3")},
+            ]
+        ),
+        lambda: ddb.batch_get_item(
+            RequestItems={
+                "orders": {"Keys": [{"order_id": {"S": o}} for o in ("u-1", "u-2", "u-3")]}
+            }
+        ),
         lambda: ddb.transact_get_items(
             TransactItems=[
                 {"Get": {"TableName": "orders", "Key": key}},
@@ -223,6 +250,85 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
     return [_outcome(call) for call in calls]
 
 
+#: update expressions: the simple ones moto_fast applies itself, then those it hands to moto
+UPDATES: list[dict[str, Any]] = [
+    {"expr": "SET #s = :s, note = :n", "names": {"#s": "status"}},
+    {"expr": "SET total = total + :t, #c = :t REMOVE note, released", "names": {"#c": "credit"}},
+    {
+        "expr": "set paid = total - :t add visits :one, total :t",
+        "names": {"#s": "status"},
+        "cond": "#s = :s",
+    },
+    {"expr": "ADD newcount :half REMOVE missing_attr", "ret": "UPDATED_OLD"},
+    {"expr": "SET copy = total + :t, total = :one", "ret": "ALL_OLD"},
+    {"expr": "SET #s = :n", "names": {"#s": "status"}, "cond": "#s = :n", "old": True},
+    # moto's code: functions, nested paths, sets, lists, key attributes, errors
+    {"expr": "SET visits = if_not_exists(visits, :one)"},
+    {"expr": "SET items[0].price = :t, m.x = :one"},
+    {"expr": "SET tags = :set"},
+    {"expr": "ADD flags :set"},
+    {"expr": "SET order_id = :s"},
+    {"expr": "SET #k = :s", "names": {"#k": "order_id"}},
+    {"expr": "SET #missing = :s", "names": {"#s": "status"}},
+    {"expr": "SET a = :nothing"},
+    {"expr": "SET total = nothing_here - :t"},
+    {"expr": "SET note2 = #s - :t", "names": {"#s": "status"}},
+    {"expr": "ADD #s :one", "names": {"#s": "status"}},
+    {"expr": "ADD total :s"},
+    {"expr": "SET credit = :one REMOVE credit"},
+    {"expr": "SET credit = :one, #c = :t", "names": {"#c": "credit"}},
+    {"expr": "SET status = :s"},
+    {"expr": "SET a = :s SET b = :s"},
+    {"expr": "SET big = :big"},
+    {"expr": "SET note = :s", "order_id": "u-new"},
+    {"expr": "SET note = :s, x = :t", "order_id": "u-new-2", "cond": "attribute_exists(order_id)"},
+]
+VALUES = {
+    ":s": {"S": "paid"},
+    ":n": {"S": ""},
+    ":t": {"N": "2.5"},
+    ":one": {"N": "1"},
+    ":half": {"N": "0.5"},
+    ":set": {"SS": ["x", "y"]},
+    ":big": {"S": "x" * 405_000},
+}
+
+
+def _update_args(
+    expr: str,
+    names: dict[str, str] | None = None,
+    cond: str | None = None,
+    ret: str | None = None,
+    old: bool = False,
+    order_id: str = "u-1",
+) -> dict[str, Any]:
+    """UpdateItem arguments for one case of UPDATES (only the values the expressions use)."""
+    args: dict[str, Any] = {
+        "TableName": "orders",
+        "Key": {"order_id": {"S": order_id}},
+        "UpdateExpression": expr,
+        "ExpressionAttributeValues": {
+            k: v for k, v in VALUES.items() if k in expr or (cond and k in cond)
+        },
+    }
+    if not args["ExpressionAttributeValues"]:
+        del args["ExpressionAttributeValues"]
+    if names:
+        args["ExpressionAttributeNames"] = names
+    if cond:
+        args["ConditionExpression"] = cond
+    if old:
+        args["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return args
+
+
+def _update(ddb: Any, **case: Any) -> dict[str, Any]:
+    args = _update_args(**case)
+    if case.get("order_id") is None:  # every case starts from the same order
+        ddb.put_item(TableName="orders", Item={**ORDER, "order_id": {"S": "u-1"}})
+    return ddb.update_item(**args, ReturnValues=case.get("ret", "ALL_NEW"))
+
+
 def _run() -> list[dict[str, Any]]:
     with mock_aws():
         return scenario(boto3.client("dynamodb", **CREDS))
@@ -261,3 +367,44 @@ def test_an_item_over_the_size_limit_is_still_refused(monkeypatch):
 )
 def test_binary_attributes_keep_motos_parser(body, plain):
     assert moto_fast.plain_json(body) is plain
+
+
+@pytest.mark.parametrize(
+    ("expression", "verbs"),
+    [
+        ("SET #s = :s, note = :n", ["set", "set"]),
+        ("set a = a - :q remove b, #c add n :one", ["set", "remove", "remove", "add"]),
+        ("SET a=b+:v", ["set"]),
+        ("SET a = if_not_exists(a, :v)", None),
+        ("SET a.b = :v", None),
+        ("SET a[0] = :v", None),
+        ("SET a = :v SET b = :v", None),
+        ("DELETE s :v", None),
+        ("SET a = :v, ", None),
+        ("x SET a = :v", None),
+    ],
+)
+def test_only_top_level_set_remove_and_add_are_applied_directly(expression, verbs):
+    actions = moto_fast.simple_update(expression)
+    assert (None if actions is None else [a.verb for a in actions]) == verbs
+
+
+def test_simple_updates_skip_motos_validators(monkeypatch):
+    """The fast path is taken (the equivalence test alone would pass if it never were)."""
+    from moto.dynamodb.parsing import validators
+
+    moto_fast.install(monkeypatch.setattr)
+
+    def refuse(self: Any) -> None:
+        raise AssertionError("moto's update validators ran")
+
+    monkeypatch.setattr(validators.UpdateExpressionValidator, "validate", refuse)
+    with mock_aws():
+        ddb = boto3.client("dynamodb", **CREDS)
+        scenario_tables(ddb)
+        ddb.put_item(TableName="orders", Item=ORDER)
+        answer = _update(ddb, expr="ADD visits :one, credit :t REMOVE note", order_id="o-1")
+        assert answer["Attributes"]["credit"] == {"N": "2.5"}
+        assert "note" not in answer["Attributes"]
+        with pytest.raises(AssertionError, match="validators ran"):
+            _update(ddb, expr="SET visits = if_not_exists(visits, :one)", order_id="o-1")
