@@ -3,14 +3,18 @@ concurrency and payment latency, and put back as they were afterwards.
 
 - ecs: the processor, stopped and started again through the launcher (`python -m localaws stop
   processor`, `python -m localaws restart processor`), which starts it with the caller's
-  environment: PROCESSOR_CONCURRENCY,
-  PROCESSOR_PAYMENT_CONCURRENCY (its gateway's payment slots) and PAYMENT_LATENCY_SECONDS.
+  environment: PROCESSOR_PAYMENT_CONCURRENCY (its gateway's payment slots: the concurrency
+  measured), PROCESSOR_CONCURRENCY (messages in flight: twice the slots, so the next orders are
+  read and marked `processing` while payments run) and PAYMENT_LATENCY_SECONDS.
 - lambda: the payment function, paused by disabling its SQS event source mapping. A concurrency
   of N payments is the mapping's batches in flight x the payments of one invocation
   (`lambda_split`): the payments per invocation go to the function's environment
   (PAYMENT_CONCURRENCY, with PAYMENT_LATENCY_SECONDS), the batches to the mapping's
   ScalingConfig.MaximumConcurrency, or to a reserved concurrency of 1 for a single batch
-  (MaximumConcurrency cannot go below 2).
+  (MaximumConcurrency cannot go below 2). A batch holds RECORDS_PER_PAYMENT records per payment
+  slot (the mapping's BatchSize, with a 1 s batching window as AWS requires above 10): the
+  function works on twice as many records as it has slots, so one invocation's own DynamoDB
+  calls overlap its payments instead of adding to them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,14 @@ from flashsale_kit.running import RunningStack
 from flashsale_load import machine
 
 PROCESSOR = "processor"
+#: messages the processor holds per payment slot
+MESSAGES_PER_PAYMENT = 2
+#: payments one invocation runs at once, at most (SQS's default batch of 10)
+MAX_PAYMENTS_PER_INVOCATION = 10
+#: records of a batch per payment slot of the invocation
+RECORDS_PER_PAYMENT = 5
+#: AWS refuses a BatchSize above 10 without a batching window of at least 1 s
+BATCHING_WINDOW_S = 1
 
 #: the launcher's variables for the processor -> the variable the running processor shows
 LAUNCHER_KEYS = {
@@ -37,7 +49,7 @@ def processor_env(concurrency: int, latency_s: float) -> dict[str, str]:
     """What the launcher needs to start the processor with `concurrency` payments of
     `latency_s` seconds."""
     return {
-        "PROCESSOR_CONCURRENCY": str(concurrency),
+        "PROCESSOR_CONCURRENCY": str(concurrency * MESSAGES_PER_PAYMENT),
         "PROCESSOR_PAYMENT_CONCURRENCY": str(concurrency),
         "PAYMENT_LATENCY_SECONDS": f"{latency_s:g}",
     }
@@ -62,15 +74,20 @@ class LambdaSplit:
     def payments(self) -> int:
         return self.batches * self.per_invocation
 
+    @property
+    def batch_size(self) -> int:
+        """Records per invocation."""
+        return self.per_invocation * RECORDS_PER_PAYMENT
 
-def lambda_split(concurrency: int, batch_size: int) -> LambdaSplit:
-    """Fill each invocation first (fewer environments, fewer cold starts), in equal batches:
-    20 payments with batches of up to 10 are 2 invocations of 10; 15 are 3 of 5."""
-    if concurrency < 1 or batch_size < 1:
+
+def lambda_split(concurrency: int, most: int = MAX_PAYMENTS_PER_INVOCATION) -> LambdaSplit:
+    """Fill each invocation first (fewer environments, fewer cold starts), in equal shares of
+    at most `most` payments: 20 payments are 2 invocations of 10; 15 are 3 of 5."""
+    if concurrency < 1 or most < 1:
         raise ValueError(
-            f"concurrency and batch size must be positive: {concurrency}, {batch_size}"
+            f"concurrency and payments per invocation must be positive: {concurrency}, {most}"
         )
-    batches = math.ceil(concurrency / batch_size)
+    batches = math.ceil(concurrency / most)
     while concurrency % batches:
         batches += 1
     return LambdaSplit(batches, concurrency // batches)
@@ -143,6 +160,7 @@ class LambdaConsumer(_Tuned):
         super().__init__(stack)
         self._original_scaling: int | None = None
         self._original_reserved: int | None = None
+        self._original_batch: tuple[int, int] | None = None  # BatchSize, batching window
 
     def pause(self) -> None:
         if self._original is None:
@@ -150,13 +168,16 @@ class LambdaConsumer(_Tuned):
             mapping = lambda_levers.payment_mapping(self.stack) or {}
             scaling = mapping.get("ScalingConfig") or {}
             self._original_scaling = scaling.get("MaximumConcurrency") or 0
+            self._original_batch = (
+                int(mapping.get("BatchSize") or 10),
+                int(mapping.get("MaximumBatchingWindowInSeconds") or 0),
+            )
             self._original_reserved = lambda_levers.reserved_concurrency(self.stack)
         self._changed = True
         lambda_levers.set_mapping_enabled(self.stack, False)
 
     def split(self, concurrency: int) -> LambdaSplit:
-        mapping = lambda_levers.payment_mapping(self.stack) or {}
-        return lambda_split(concurrency, int(mapping.get("BatchSize") or 10))
+        return lambda_split(concurrency)
 
     def resume(self, concurrency: int, latency_s: float) -> None:
         assert self._original is not None, "pause() first"
@@ -165,7 +186,10 @@ class LambdaConsumer(_Tuned):
         lambda_levers.set_function_env(self.stack, tuned)
         lambda_levers.set_reserved_concurrency(self.stack, 1 if split.batches == 1 else None)
         lambda_levers.set_mapping_enabled(
-            self.stack, True, maximum_concurrency=max(split.batches, MIN_MAXIMUM_CONCURRENCY)
+            self.stack,
+            True,
+            maximum_concurrency=max(split.batches, MIN_MAXIMUM_CONCURRENCY),
+            batch=(split.batch_size, BATCHING_WINDOW_S if split.batch_size > 10 else 0),
         )
 
     def restore(self) -> None:
@@ -174,7 +198,10 @@ class LambdaConsumer(_Tuned):
         lambda_levers.set_function_env(self.stack, self._original)
         lambda_levers.set_reserved_concurrency(self.stack, self._original_reserved)
         lambda_levers.set_mapping_enabled(
-            self.stack, True, maximum_concurrency=self._original_scaling or 0
+            self.stack,
+            True,
+            maximum_concurrency=self._original_scaling or 0,
+            batch=self._original_batch,
         )
 
 

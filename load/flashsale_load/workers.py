@@ -19,7 +19,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from flashsale_kit import lambda_levers
 from flashsale_kit.api import Api
 from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
@@ -28,7 +27,7 @@ from flashsale_load.analysis import OrderRecord
 from flashsale_load.backlog import place_orders
 from flashsale_load.bench import rss
 from flashsale_load.config import WorkersSettings
-from flashsale_load.consumers import Consumer, consumer, lambda_split
+from flashsale_load.consumers import MESSAGES_PER_PAYMENT, Consumer, consumer, lambda_split
 from flashsale_load.drain import DrainResult, drain_result
 from flashsale_load.leftovers import start_on_empty_queues
 from flashsale_load.order_records import wait_terminal, write_records
@@ -79,17 +78,16 @@ def drain_step(
 
 
 def lambda_note(stack: RunningStack, concurrencies: Sequence[int]) -> str:
-    mapping = lambda_levers.payment_mapping(stack) or {}
-    batch = int(mapping.get("BatchSize") or 10)
     splits = ", ".join(
-        f"{c} = {s.batches} x {s.per_invocation}"
+        f"{c} = {s.batches} x {s.per_invocation} (batches of {s.batch_size})"
         for c in concurrencies
-        for s in [lambda_split(c, batch)]
+        for s in [lambda_split(c)]
     )
     return (
         "lambda: concurrent payments = batches in flight (the mapping's MaximumConcurrency; a "
         f"reserved concurrency of 1 for one batch) x payments per invocation: {splits}. "
-        f"Trigger scale-up: {trigger_scale_up(stack)}."
+        f"Trigger scale-up: {trigger_scale_up(stack)}. ecs: {MESSAGES_PER_PAYMENT} messages in "
+        "flight per payment slot."
     )
 
 

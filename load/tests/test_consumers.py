@@ -3,13 +3,19 @@ import pytest
 from flashsale.events import decode
 from flashsale_load.bench.coldstart import probe_event
 from flashsale_load.config import BenchSettings, WorkersSettings
-from flashsale_load.consumers import LAUNCHER_KEYS, function_env, lambda_split, processor_env
+from flashsale_load.consumers import (
+    LAUNCHER_KEYS,
+    RECORDS_PER_PAYMENT,
+    function_env,
+    lambda_split,
+    processor_env,
+)
 
 
-def test_the_processor_gets_as_many_payment_slots_as_workers():
+def test_the_processor_holds_two_messages_per_payment_slot():
     env = processor_env(20, 0.2)
     assert env == {
-        "PROCESSOR_CONCURRENCY": "20",
+        "PROCESSOR_CONCURRENCY": "40",
         "PROCESSOR_PAYMENT_CONCURRENCY": "20",
         "PAYMENT_LATENCY_SECONDS": "0.2",
     }
@@ -37,7 +43,7 @@ def test_cold_start_probe_is_a_valid_sqs_batch_of_one_order_placed():
 
 
 @pytest.mark.parametrize(
-    ("payments", "batch_size", "batches", "per_invocation"),
+    ("payments", "most", "batches", "per_invocation"),
     [
         (1, 10, 1, 1),
         (5, 10, 1, 5),
@@ -45,15 +51,17 @@ def test_cold_start_probe_is_a_valid_sqs_batch_of_one_order_placed():
         (100, 10, 10, 10),
         (15, 10, 3, 5),
         (13, 10, 13, 1),
+        (20, 4, 5, 4),
     ],
 )
 def test_lambda_payments_are_batches_in_flight_times_payments_per_invocation(
-    payments, batch_size, batches, per_invocation
+    payments, most, batches, per_invocation
 ):
-    split = lambda_split(payments, batch_size)
+    split = lambda_split(payments, most)
     assert (split.batches, split.per_invocation) == (batches, per_invocation)
     assert split.payments == payments
-    assert split.per_invocation <= batch_size
+    assert split.per_invocation <= most
+    assert split.batch_size == per_invocation * RECORDS_PER_PAYMENT
 
 
 def test_lambda_split_refuses_nonsense():

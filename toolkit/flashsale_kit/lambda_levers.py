@@ -49,9 +49,11 @@ def set_mapping_enabled(
     enabled: bool,
     timeout: float = 60,
     maximum_concurrency: int | None = None,
+    batch: tuple[int, int] | None = None,
 ) -> None:
     """Enable or disable the payment queue's mapping; with `maximum_concurrency`, also set its
-    ScalingConfig (0 removes it: no limit but the function's)."""
+    ScalingConfig (0 removes it: no limit but the function's); with `batch`, its BatchSize
+    and MaximumBatchingWindowInSeconds."""
     mapping = payment_mapping(stack)
     if mapping is None:
         raise StackError(f"no event source mapping feeds {stack.function_name}")
@@ -60,6 +62,8 @@ def set_mapping_enabled(
         update["ScalingConfig"] = (
             {"MaximumConcurrency": maximum_concurrency} if maximum_concurrency else {}
         )
+    if batch is not None:
+        update["BatchSize"], update["MaximumBatchingWindowInSeconds"] = batch
     lambda_ = stack.client("lambda")
     lambda_.update_event_source_mapping(**update)
     wanted = "Enabled" if enabled else "Disabled"

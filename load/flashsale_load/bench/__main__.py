@@ -42,7 +42,7 @@ from flashsale_kit.tables import Tables
 from flashsale_load import config, machine, scenarios
 from flashsale_load.bench import acceptance, coldstart, rss
 from flashsale_load.config import BenchSettings
-from flashsale_load.consumers import LambdaConsumer, consumer
+from flashsale_load.consumers import MESSAGES_PER_PAYMENT, LambdaConsumer, consumer
 from flashsale_load.drain import ledger_check
 from flashsale_load.leftovers import discard_backlog, start_on_empty_queues
 from flashsale_load.report import fmt_num
@@ -164,9 +164,12 @@ def drain_one(stack: RunningStack, s: BenchSettings, out: Path, name: str) -> di
     if isinstance(target, LambdaConsumer):
         split = target.split(s.drain_concurrency)
         how = (
-            f" ({split.batches} batches in flight x {split.per_invocation} payments each; "
+            f" ({split.batches} batches in flight x {split.per_invocation} payments each, "
+            f"{split.batch_size} records per batch; "
             f"trigger scale-up {trigger_scale_up(stack)})"
         )
+    else:
+        how = f" ({s.drain_concurrency * MESSAGES_PER_PAYMENT} messages in flight)"
     print(
         f"drain ({target.name}): backlog {s.drain_backlog}, concurrency {s.drain_concurrency}"
         f"{how}, latency {s.drain_latency_s:g} s",

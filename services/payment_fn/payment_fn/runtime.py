@@ -23,6 +23,10 @@ from payment_fn.idempotency import GroupedDynamoDBPersistenceLayer
 
 #: Prefix of this function's keys in the shared idempotency table (the API uses its own).
 IDEMPOTENCY_KEY_PREFIX = "payment_fn.pay"
+#: Records of a batch worked on at once per payment slot: while some records wait for the
+#: gateway, others are marked `processing` or have their outcome written, so an invocation's
+#: DynamoDB calls overlap its payments (with batches larger than the slots).
+RECORDS_PER_SLOT = 2
 
 
 def _real_deps(settings: Settings) -> PaymentDeps:
@@ -44,7 +48,8 @@ class Runtime:
     persistence: GroupedDynamoDBPersistenceLayer
     #: pay(order={"order_id": ...}) -> outcome dict; idempotent on order_id.
     pay: Callable[..., dict[str, Any]]
-    #: Sized by PAYMENT_CONCURRENCY: how many records of one batch are paid at once.
+    #: RECORDS_PER_SLOT x PAYMENT_CONCURRENCY threads: how many records of one batch are
+    #: worked on at once (the gateway pays PAYMENT_CONCURRENCY of them at a time).
     executor: ThreadPoolExecutor
     #: How long the wiring took (part of a cold start, reported by the handler).
     setup_ms: float
@@ -93,7 +98,8 @@ def build(settings: Settings, deps: PaymentDeps) -> Runtime:
         return outcome_dict(process_payment(order["order_id"], deps))
 
     executor = ThreadPoolExecutor(
-        max_workers=max(1, settings.payment_concurrency), thread_name_prefix="payment"
+        max_workers=RECORDS_PER_SLOT * max(1, settings.payment_concurrency),
+        thread_name_prefix="payment",
     )
     return Runtime(
         settings=settings,

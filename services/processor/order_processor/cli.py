@@ -138,9 +138,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         summary_every=args.summary_every,
         stop_timeout=args.stop_timeout,
     )
-    if config.payment_concurrency < config.concurrency:
+    if config.concurrency < config.payment_concurrency:
         log.warning(
-            "PAYMENT_CONCURRENCY is below the processor's concurrency: payments will queue",
+            "PROCESSOR_CONCURRENCY is below PAYMENT_CONCURRENCY: some payment slots stay idle",
             extra={"payment_concurrency": config.payment_concurrency},
         )
     traced = tracing.configure(settings, service="order-processor")
