@@ -35,8 +35,10 @@ def wait_terminal(
     Returns the last state seen of every order (None: the API did not find it).
     """
     records: dict[str, OrderRecord | None] = dict.fromkeys(order_ids)
-    deadline = time.monotonic() + timeout
-    last_check = float("-inf")
+    # the first lookup waits like the later ones: at the start every order is still queued,
+    # and looking them all up would compete with the start of the drain
+    last_check = time.monotonic()
+    deadline = last_check + timeout
     while True:
         pending = [oid for oid, rec in records.items() if rec is None or not rec.is_terminal]
         now = time.monotonic()

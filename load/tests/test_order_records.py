@@ -39,12 +39,18 @@ def test_gives_up_at_the_deadline_with_the_last_state():
 
 
 def test_waits_for_the_queues_before_looking_up():
+    """Not even a first lookup while orders are queued: it would slow the drain it times."""
     client = FakeClient({"a": 1})
-    depths = iter([5, 5, 0])
-    records = wait_terminal(
-        client, ["a"], timeout=10, backlog=lambda: next(depths), interval=0.01, recheck_s=60
-    )
+    depths = [5, 5, 0]
+    asked: list[int] = []
+
+    def backlog() -> int:
+        asked.append(client.lookups.get("a", 0))
+        return depths[len(asked) - 1]
+
+    records = wait_terminal(client, ["a"], timeout=10, backlog=backlog, interval=0.01, recheck_s=60)
     assert records["a"].is_terminal and client.lookups == {"a": 1}
+    assert asked == [0, 0, 0]  # no lookup before the queues were empty
 
 
 def test_records_round_trip(tmp_path):
