@@ -95,3 +95,31 @@ def test_a_write_whose_answer_is_lost_is_found_by_key(shared_ledger):
     assert found is not None and [e.charge_id for e in shared_ledger.charges("o1")] == [
         found.payment_id
     ]
+
+
+def test_concurrent_charges_share_transactions_and_a_used_key_replays_alone(shared_ledger):
+    """Charges that end together share a TransactWriteItems (group commit); a key already used
+    among them is answered with its first charge while its neighbours are recorded."""
+    first = SimulatedPaymentGateway(shared_ledger, latency=0).charge("o0", Decimal(1), 7, "k0")
+    gateways = [SimulatedPaymentGateway(shared_ledger) for _ in range(8)]
+    all_inside = threading.Barrier(len(gateways))
+    for gw in gateways:
+        gw._sleep = lambda _s: all_inside.wait(5)
+    results: dict[int, object] = {}
+    threads = [
+        threading.Thread(
+            target=lambda i=i, gw=gw: results.__setitem__(
+                i, gw.charge(f"o{i}", Decimal(2), 7, f"k{i}")
+            )
+        )
+        for i, gw in enumerate(gateways)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results[0].replayed and results[0].payment_id == first.payment_id
+    assert not any(results[i].replayed for i in range(1, 8))
+    for i in range(1, 8):
+        assert [e.charge_id for e in shared_ledger.charges(f"o{i}")] == [results[i].payment_id]
+    assert len(shared_ledger.charges("o0")) == 1

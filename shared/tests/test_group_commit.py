@@ -91,6 +91,42 @@ def test_concurrent_units_share_transactions_and_a_refusal_decides_only_itself(d
     assert max(client.sizes) == 5  # 5 queued behind the first: sent together, then split
 
 
+def test_a_refused_unit_reads_its_own_reasons_in_a_shared_transaction(ddb):
+    for pid in range(1, 6):
+        put(ddb, pid, 1)
+    holder: list[GroupCommit] = []
+    client = SlowFirst(ddb, holder, others=4)
+    commit = GroupCommit(client)
+    holder.append(commit)
+    refusals: dict[int, list | None] = {}
+
+    def submit(pid: int, quantity: int) -> None:
+        action = take(pid, quantity)
+        action["Update"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        refusals[pid] = commit.refusal([take(pid + 10, 0), action] if pid == 4 else [action])
+
+    for pid in range(6, 16):
+        put(ddb, pid, 1)
+    wants = {1: 1, 2: 1, 3: 1, 4: 5, 5: 1}  # product 4 has 1 unit: refused
+    threads = [threading.Thread(target=submit, args=item) for item in wants.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert {pid: r is None for pid, r in refusals.items()} == {
+        1: True,
+        2: True,
+        3: True,
+        4: False,
+        5: True,
+    }
+    first, own = refusals[4]  # its two actions, in order, whatever their place in the batch
+    assert first.get("Code") == "None"
+    assert own["Code"] == "ConditionalCheckFailed"
+    assert own["Item"]["product_id"] == {"N": "4"}
+    assert max(client.sizes) == 5  # the refused unit was sent with three others
+
+
 def test_two_units_on_one_item_never_share_a_transaction(ddb):
     put(ddb, 1, 2)
     holder: list[GroupCommit] = []

@@ -24,13 +24,15 @@ CONFLICT_RETRIES = 8
 
 
 class _Unit(Waiter):
-    __slots__ = ("actions", "keys", "ok")
+    __slots__ = ("actions", "keys", "ok", "reasons")
 
     def __init__(self, actions: list[dict[str, Any]], keys: frozenset[str]) -> None:
         super().__init__()
         self.actions = actions
         self.keys = keys
         self.ok = False
+        #: a refused unit: the cancellation reasons of its own actions, in order
+        self.reasons: list[dict[str, Any]] = []
 
 
 def _item_keys(actions: list[dict[str, Any]], put_key: tuple[str, ...]) -> frozenset[str]:
@@ -67,13 +69,18 @@ class GroupCommit(Coalescer[_Unit]):
     def submit(self, actions: list[dict[str, Any]]) -> bool:
         """Write `actions` atomically (with other callers' units); False when one of their
         conditions failed (nothing of them written). Raises StoreBusy or the client's error."""
+        return self.refusal(actions) is None
+
+    def refusal(self, actions: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """Like `submit`: None once written, else the cancellation reasons of `actions` (one
+        per action, in order, with the Item of a ReturnValuesOnConditionCheckFailure)."""
         if not 0 < len(actions) <= MAX_ACTIONS:
             raise ValueError(f"a unit holds 1..{MAX_ACTIONS} actions")
         unit = _Unit(actions, _item_keys(actions, self._put_key))
         self._run(unit)
         if unit.error is not None:
             raise unit.error
-        return unit.ok
+        return None if unit.ok else unit.reasons
 
     def _take(self) -> list[_Unit]:
         """Queued units for one transaction: at most MAX_ACTIONS, no item twice."""
@@ -115,15 +122,12 @@ class GroupCommit(Coalescer[_Unit]):
 
     @staticmethod
     def _refused(pending: list[_Unit], reasons: list[dict[str, Any]]) -> list[_Unit]:
-        """The units owning an action whose condition failed."""
+        """The units owning an action whose condition failed, each given its own reasons."""
         refused, index = [], 0
         for unit in pending:
-            codes = {
-                reasons[i].get("Code")
-                for i in range(index, index + len(unit.actions))
-                if i < len(reasons)
-            }
-            if "ConditionalCheckFailed" in codes:
+            own = reasons[index : index + len(unit.actions)]
+            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in own):
+                unit.reasons = own
                 refused.append(unit)
             index += len(unit.actions)
         return refused

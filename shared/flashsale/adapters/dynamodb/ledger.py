@@ -5,8 +5,10 @@
   `expires_at` (epoch seconds, the table's TTL attribute). It lives in a partition of its own,
   so a per-order Query never returns it, and its range key does not start with `ch_`.
 
-A keyed charge is one TransactWriteItems: put the key (only if absent or expired) and the charge.
-A cancelled key put means the key was used: its first charge is returned, nothing is written.
+A keyed charge is one transaction: put the key (only if absent or expired) and the charge.
+Concurrent charges share one TransactWriteItems (group commit): payments that end together
+(a batch's, a processor's slots) are recorded in one call. A refused key put means the key was
+used: its first charge is returned, nothing is written, and the others' charges are unaffected.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from flashsale.adapters.dynamodb.codec import deserialize, error_code, serialize, value
+from flashsale.adapters.dynamodb.group_commit import GroupCommit
 from flashsale.domain.model import ChargeStatus, utc_now
 from flashsale.ports import LedgerEntry
 
 KEY_PARTITION_PREFIX = "key#"
 KEY_SORT = "key"
-#: Two writers of one key at the same instant: the loser's retry finds the winner's key.
-CONFLICT_RETRIES = 5
+#: A key refused, then found expired when read: write again at most this often.
+EXPIRED_RETRIES = 5
 
 
 def key_partition(idempotency_key: str) -> str:
@@ -36,6 +39,7 @@ class DynamoDbPaymentLedger:
     def __init__(self, client: Any, table: str):
         self._client = client
         self.table = table
+        self._commit = GroupCommit(client, put_key=("order_id", "charge_id"))
 
     def record(self, entry: LedgerEntry, key_expires_at: float | None = None) -> LedgerEntry:
         charge = {
@@ -55,25 +59,21 @@ class DynamoDbPaymentLedger:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
-        for attempt in range(CONFLICT_RETRIES + 1):
-            try:
-                self._client.transact_write_items(TransactItems=[key_put, {"Put": charge}])
+        for attempt in range(EXPIRED_RETRIES + 1):
+            # conflicts are retried by the group commit; StoreBusy when they persist
+            reasons = self._commit.refusal([key_put, {"Put": charge}])
+            if reasons is None:
                 return entry
-            except ClientError as exc:
-                if error_code(exc) != "TransactionCanceledException":
-                    raise
-                reasons = exc.response.get("CancellationReasons") or []
-                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                    first = reasons[0].get("Item")
-                    if first:
-                        return _key_entry(first)[0]
-                    found = self._key_record(entry.idempotency_key)
-                    if found is not None:  # else it expired meanwhile: write again
-                        return found[0]
-                elif attempt == CONFLICT_RETRIES:
-                    raise
+            if reasons[0].get("Code") != "ConditionalCheckFailed":
+                raise RuntimeError(f"charge {entry.charge_id} refused: {reasons}")
+            first = reasons[0].get("Item")
+            if first:
+                return _key_entry(first)[0]
+            found = self._key_record(entry.idempotency_key)
+            if found is not None:  # else it expired meanwhile: write again
+                return found[0]
             time.sleep(random.uniform(0, 0.01 * 2**attempt))
-        raise RuntimeError(f"idempotency key {entry.idempotency_key!r} kept conflicting")
+        raise RuntimeError(f"idempotency key {entry.idempotency_key!r} kept expiring")
 
     def by_key(self, idempotency_key: str, now: float) -> LedgerEntry | None:
         found = self._key_record(idempotency_key)
