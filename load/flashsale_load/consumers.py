@@ -20,6 +20,8 @@ concurrency and payment latency, and put back as they were afterwards.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -205,9 +207,26 @@ class LambdaConsumer(_Tuned):
         )
 
 
+KINDS: dict[str, type] = {"ecs": EcsConsumer, "lambda": LambdaConsumer}
+
+
 def consumer(name: str, stack: RunningStack) -> Consumer:
-    kinds: dict[str, type] = {"ecs": EcsConsumer, "lambda": LambdaConsumer}
     try:
-        return kinds[name](stack)
+        return KINDS[name](stack)
     except KeyError:
         raise ValueError(f"unknown consumer {name!r}: ecs or lambda") from None
+
+
+@contextmanager
+def alone(stack: RunningStack, target: Consumer) -> Iterator[None]:
+    """The other consumers paused while `target` is measured, then put back as they were: an
+    idle processor still sweeps (a scan of the orders table after each restart, which holds
+    the local DynamoDB for seconds) and would stall the Lambda's drain mid-run."""
+    others = [consumer(name, stack) for name in KINDS if name != target.name]
+    for other in others:
+        other.pause()
+    try:
+        yield
+    finally:
+        for other in others:
+            other.restore()

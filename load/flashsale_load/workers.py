@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from flashsale_kit.api import Api
@@ -27,7 +28,13 @@ from flashsale_load.analysis import OrderRecord
 from flashsale_load.backlog import place_orders
 from flashsale_load.bench import rss
 from flashsale_load.config import WorkersSettings
-from flashsale_load.consumers import MESSAGES_PER_PAYMENT, Consumer, consumer, lambda_split
+from flashsale_load.consumers import (
+    MESSAGES_PER_PAYMENT,
+    Consumer,
+    alone,
+    consumer,
+    lambda_split,
+)
 from flashsale_load.drain import DrainResult, drain_result
 from flashsale_load.leftovers import start_on_empty_queues
 from flashsale_load.order_records import wait_terminal, write_records
@@ -194,7 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = consumer(name, stack)
         if name == "lambda":
             notes.append(lambda_note(stack, settings.concurrencies))
+        others = ExitStack()
         try:
+            others.enter_context(alone(stack, target))
             for concurrency in settings.concurrencies:
                 backlog = settings.backlog(concurrency)
                 start = start_on_empty_queues(stack, settings.step_timeout_s)
@@ -234,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: stopped: {exc}", file=sys.stderr)
         finally:
             target.restore()
+            others.close()
     concurrencies = sorted(settings.concurrencies)
     chart = plots.scaling_chart(
         {

@@ -9,7 +9,8 @@ Two fixes over `moto_server` for a pipeline under load (moto is pinned, see cons
   only the items they write.
 
 It is served by gunicorn (one gthread worker: moto's state lives in one process) so that clients
-keep their connections; per-request plumbing costs are cut by `localaws.moto_fast`.
+keep their connections; per-request plumbing costs are cut by `localaws.moto_fast`, and full
+garbage collections stay short however much moto holds (`keep_full_collections_short`).
 
 It also counts the requests it serves per service and operation, so a benchmark can print the
 data-plane calls an order costs: `GET /_localaws/calls` answers
@@ -22,9 +23,12 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -190,12 +194,48 @@ class Serialized:
                     close()
 
 
+log = logging.getLogger("localaws.moto")
+
+#: a full collection taking longer than this is logged: every request waits for it
+SLOW_COLLECTION_SECONDS = 0.1
+
+
+_collection_started = [0.0]
+
+
+def freeze_survivors(phase: str, info: dict[str, int]) -> None:
+    """gc callback: after a full collection, freeze what survived; log a slow one."""
+    if info.get("generation") != 2:
+        return
+    if phase == "start":
+        _collection_started[0] = time.perf_counter()
+        return
+    gc.freeze()
+    took = time.perf_counter() - _collection_started[0]
+    if took > SLOW_COLLECTION_SECONDS:
+        log.warning("full garbage collection took %.2f s", took)
+
+
+def keep_full_collections_short() -> None:
+    """Freeze what survives each full garbage collection, so the next one walks only what came
+    since.
+
+    moto's tables only grow during a session (orders, charges, idempotency records, trace
+    segments: over a GB after a few benchmarks), and a full collection walked all of it: a
+    stall of seconds during which every request waited (seen as both Lambda environments
+    stopping mid-drain at once). Frozen objects are still freed by reference counting when an
+    item is replaced or deleted; the tables hold no reference cycles."""
+    if freeze_survivors not in gc.callbacks:
+        gc.callbacks.append(freeze_survivors)
+
+
 def create_app() -> Serialized:
     """moto's WSGI app for every service, with the fixes above, serialized and counted."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     install_transaction_fix()
     moto_fast.install()
+    keep_full_collections_short()
     return Serialized(DomainDispatcherApplication(create_backend_app))
 
 

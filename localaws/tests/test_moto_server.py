@@ -1,3 +1,4 @@
+import gc
 import socket
 import subprocess
 import sys
@@ -145,3 +146,22 @@ def test_requests_are_serialized_per_service_from_the_credential_scope():
     app = moto_server.Serialized(lambda environ, start: [b"ok"])
     assert app._lock("dynamodb") is app._lock("dynamodb")
     assert app._lock("dynamodb") is not app._lock("xray")
+
+
+def test_a_full_collection_freezes_its_survivors():
+    """The next full collection then walks only what came since (moto's tables stay out)."""
+    moto_server.keep_full_collections_short()
+    moto_server.keep_full_collections_short()  # once only
+    gc.disable()  # only the collections below
+    gc.unfreeze()  # a server app built by an earlier test may have frozen already
+    try:
+        assert gc.callbacks.count(moto_server.freeze_survivors) == 1
+        kept = [[i] for i in range(10_000)]
+        gc.collect(1)
+        assert gc.get_freeze_count() == 0  # young collections leave everything as it was
+        gc.collect()
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.callbacks.remove(moto_server.freeze_survivors)
+        gc.unfreeze()
+        gc.enable()

@@ -42,7 +42,7 @@ from flashsale_kit.tables import Tables
 from flashsale_load import config, machine, scenarios
 from flashsale_load.bench import acceptance, coldstart, rss
 from flashsale_load.config import BenchSettings
-from flashsale_load.consumers import MESSAGES_PER_PAYMENT, LambdaConsumer, consumer
+from flashsale_load.consumers import MESSAGES_PER_PAYMENT, LambdaConsumer, alone, consumer
 from flashsale_load.drain import ledger_check
 from flashsale_load.leftovers import discard_backlog, start_on_empty_queues
 from flashsale_load.report import fmt_num
@@ -175,20 +175,21 @@ def drain_one(stack: RunningStack, s: BenchSettings, out: Path, name: str) -> di
         f"{how}, latency {s.drain_latency_s:g} s",
         flush=True,
     )
-    try:
-        target.pause()
-        discard_backlog(stack, target.queue)
-        result, records = drain_step(
-            stack,
-            target,
-            s.drain_concurrency,
-            s.drain_backlog,
-            s.drain_latency_s,
-            s.drain_timeout_s,
-            out,
-        )
-    finally:
-        target.restore()
+    with alone(stack, target):
+        try:
+            target.pause()
+            discard_backlog(stack, target.queue)
+            result, records = drain_step(
+                stack,
+                target,
+                s.drain_concurrency,
+                s.drain_backlog,
+                s.drain_latency_s,
+                s.drain_timeout_s,
+                out,
+            )
+        finally:
+            target.restore()
     charges = Tables(stack).charges(records, workers=4)
     check = ledger_check({order_id: len(found) for order_id, found in charges.items()})
     print(
