@@ -68,23 +68,30 @@ def test_a_lone_unit_goes_out_at_once_and_a_failed_condition_is_false(ddb):
     assert stock(ddb, 1) == 2 and commit.transactions == 2
 
 
-def test_concurrent_units_share_transactions_and_a_refusal_decides_only_itself(ddb):
-    for pid in range(1, 7):
+def held_commit(ddb, products: int) -> tuple[SlowFirst, GroupCommit]:
+    """`products` products of 1 unit each, and a group commit whose first transaction waits
+    until the other products' units are queued behind it."""
+    for pid in range(1, products + 1):
         put(ddb, pid, 1)
     holder: list[GroupCommit] = []
-    client = SlowFirst(ddb, holder, others=5)
-    commit = GroupCommit(client)
-    holder.append(commit)
-    results: dict[int, bool] = {}
-    wants = {1: 1, 2: 1, 3: 5, 4: 1, 5: 1, 6: 1}  # product 3 has 1 unit: refused
-    threads = [
-        threading.Thread(target=lambda p=p, q=q: results.update({p: commit.submit([take(p, q)])}))
-        for p, q in wants.items()
-    ]
+    client = SlowFirst(ddb, holder, others=products - 1)
+    holder.append(GroupCommit(client))
+    return client, holder[0]
+
+
+def run_together(target, wants: dict[int, int]) -> None:
+    threads = [threading.Thread(target=target, args=item) for item in wants.items()]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(10)
+
+
+def test_concurrent_units_share_transactions_and_a_refusal_decides_only_itself(ddb):
+    client, commit = held_commit(ddb, 6)
+    results: dict[int, bool] = {}
+    wants = {1: 1, 2: 1, 3: 5, 4: 1, 5: 1, 6: 1}  # product 3 has 1 unit: refused
+    run_together(lambda p, q: results.update({p: commit.submit([take(p, q)])}), wants)
     assert results == {1: True, 2: True, 3: False, 4: True, 5: True, 6: True}
     assert [stock(ddb, p) for p in range(1, 7)] == [0, 0, 1, 0, 0, 0]
     assert len(client.sizes) < len(wants)  # fewer transactions than units
@@ -92,12 +99,7 @@ def test_concurrent_units_share_transactions_and_a_refusal_decides_only_itself(d
 
 
 def test_a_refused_unit_reads_its_own_reasons_in_a_shared_transaction(ddb):
-    for pid in range(1, 6):
-        put(ddb, pid, 1)
-    holder: list[GroupCommit] = []
-    client = SlowFirst(ddb, holder, others=4)
-    commit = GroupCommit(client)
-    holder.append(commit)
+    client, commit = held_commit(ddb, 5)
     refusals: dict[int, list | None] = {}
 
     def submit(pid: int, quantity: int) -> None:
@@ -107,12 +109,7 @@ def test_a_refused_unit_reads_its_own_reasons_in_a_shared_transaction(ddb):
 
     for pid in range(6, 16):
         put(ddb, pid, 1)
-    wants = {1: 1, 2: 1, 3: 1, 4: 5, 5: 1}  # product 4 has 1 unit: refused
-    threads = [threading.Thread(target=submit, args=item) for item in wants.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
+    run_together(submit, {1: 1, 2: 1, 3: 1, 4: 5, 5: 1})  # product 4 has 1 unit: refused
     assert {pid: r is None for pid, r in refusals.items()} == {
         1: True,
         2: True,
