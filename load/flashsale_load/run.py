@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flashsale_load import config, machine, proc, scenarios
+from flashsale_load import config, locust_stats, machine, proc, scenarios
 from flashsale_load.config import SpikeProfile
-from flashsale_load.locust_stats import AGGREGATED, RequestStats, read_final
+from flashsale_load.locust_stats import AGGREGATED, RequestStats
 from flashsale_load.phases import DEFAULT_PHASE, PHASE_NAMES, phase
 from flashsale_load.report import fmt_num
 from flashsale_load.shapes import spike_stages, total_duration
@@ -90,11 +90,11 @@ def closed_loop(
         extra=list(extra),
     )
     proc.run_bounded(argv, out_dir / "locust.log", seconds + grace_s)
-    return read_final(scenarios.stats_prefix(out_dir)).get(phase(phase_name).request_name)
+    return locust_stats.read(out_dir).get(phase(phase_name).request_name)
 
 
 def summary_line(out_dir: Path) -> str:
-    total = read_final(scenarios.stats_prefix(out_dir)).get(AGGREGATED)
+    total = locust_stats.read(out_dir).get(AGGREGATED)
     if total is None or not total.requests:
         return "no requests made (see locust.log)"
     return (
