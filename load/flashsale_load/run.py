@@ -19,7 +19,6 @@ from flashsale_load.config import SpikeProfile
 from flashsale_load.locust_stats import AGGREGATED, RequestStats
 from flashsale_load.phases import DEFAULT_PHASE, PHASE_NAMES, phase
 from flashsale_load.report import fmt_num
-from flashsale_load.shapes import spike_stages, total_duration
 
 #: seconds a run may overrun its nominal duration (start-up, stopping users) before it is stopped
 GRACE_S = 60.0
@@ -27,7 +26,7 @@ GRACE_S = 60.0
 
 def nominal_seconds(scn: scenarios.Scenario, run_time: str) -> float:
     if scn.shaped:
-        return total_duration(spike_stages(SpikeProfile.from_env()))
+        return SpikeProfile.from_env().duration_s
     return float(scenarios.seconds(run_time))
 
 
