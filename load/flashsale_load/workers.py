@@ -95,8 +95,7 @@ def lambda_note(stack: RunningStack, concurrencies: Sequence[int]) -> str:
 
 def trigger_scale_up(stack: RunningStack) -> str:
     """The SQS trigger's scale-up rate, as LocalStack was started."""
-    pid = machine.pid_records(stack.run_dir).get("localstack")
-    raw = machine.process_environ(pid).get(SCALE_UP_VAR, "") if pid else ""
+    raw = machine.component_env(stack.run_dir, "localstack").get(SCALE_UP_VAR, "")
     if raw:
         return f"{raw} batches/min ({SCALE_UP_VAR})"
     return f"{AWS_SCALE_UP_PER_MINUTE:g} batches/min (AWS's rate)"
