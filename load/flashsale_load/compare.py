@@ -14,7 +14,6 @@ failed and released the same way (leftovers.py), counted as unfinished in the re
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -46,6 +45,7 @@ from flashsale_load.analysis import (
 from flashsale_load.config import CompareSettings
 from flashsale_load.order_records import read_records, wait_terminal, write_records
 from flashsale_load.phases import PHASE_NAMES, phase
+from flashsale_load.report import with_derived
 from flashsale_load.sampler import QueueSampler, read_errors, read_samples
 
 ORDERS_LOG = "orders.csv"
@@ -222,9 +222,7 @@ def write_report(out_dir: Path, phases: Sequence[str], recorded: dict[str, Any])
     (out_dir / "summary.json").write_text(
         json.dumps(
             {
-                "phases": [
-                    {**dataclasses.asdict(s), "success_rate": s.success_rate} for s in summaries
-                ],
+                "phases": [with_derived(s) for s in summaries],
                 **recorded,
             },
             indent=2,

@@ -32,7 +32,7 @@ from flashsale_load.consumers import Consumer, consumer, lambda_split
 from flashsale_load.drain import DrainResult, drain_result
 from flashsale_load.leftovers import start_on_empty_queues
 from flashsale_load.order_records import wait_terminal, write_records
-from flashsale_load.report import fmt_num, machine_section, table
+from flashsale_load.report import fmt_num, machine_section, table, with_derived
 from localaws_lambda_executor.scaling import AWS_SCALE_UP_PER_MINUTE, SCALE_UP_VAR
 
 
@@ -252,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (out_dir / "workers.md").write_text(render(results, settings, chart.name, notes))
     (out_dir / "workers.json").write_text(
         json.dumps(
-            {"settings": settings.__dict__, "results": [r.as_dict() for r in results]}, indent=2
+            {"settings": settings.__dict__, "results": [with_derived(r) for r in results]}, indent=2
         )
     )
     print(f"report: {out_dir / 'workers.md'}")

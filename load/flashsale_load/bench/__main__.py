@@ -45,7 +45,7 @@ from flashsale_load.config import BenchSettings
 from flashsale_load.consumers import LambdaConsumer, consumer
 from flashsale_load.drain import ledger_check
 from flashsale_load.leftovers import discard_backlog, start_on_empty_queues
-from flashsale_load.report import fmt_num
+from flashsale_load.report import fmt_num, with_derived
 from flashsale_load.workers import drain_step, trigger_scale_up
 
 SECTIONS = ("acceptance", "drain", "coldstart", "rss")
@@ -110,7 +110,7 @@ def bench_acceptance(stack: RunningStack, s: BenchSettings, out: Path) -> dict[s
         "bare_sustained_rps": best_bare.rps if best_bare else None,
         "ratio": ratios["on"],
         "ratio_coalescing_off": ratios["off"],
-        "intake": {mode: figures.as_dict() for mode, (_, figures) in runs.items()},
+        "intake": {mode: with_derived(figures) for mode, (_, figures) in runs.items()},
     }
 
 
@@ -199,7 +199,7 @@ def drain_one(stack: RunningStack, s: BenchSettings, out: Path, name: str) -> di
     if result.unfinished:
         failed_checks.append(f"drain: {result.unfinished} orders of the backlog did not finish")
     return {
-        **result.as_dict(),
+        **with_derived(result),
         FAILED_CHECKS: failed_checks,
         "ledger": {
             "orders": check.orders,

@@ -10,7 +10,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import requests
 
@@ -159,14 +158,6 @@ class IntakeFigures:
             f"order {fmt_num(self.calls_per_order, 2)} (TransactWriteItems "
             f"{fmt_num(self.transact_writes_per_order, 2)})"
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            **asdict(self),
-            "mean_batch": self.mean_batch,
-            "calls_per_order": self.calls_per_order,
-            "transact_writes_per_order": self.transact_writes_per_order,
-        }
 
 
 def intake_figures(
