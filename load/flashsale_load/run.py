@@ -37,16 +37,19 @@ def run(
     *,
     run_time: str,
     host: str | None = None,
+    grace_s: float = GRACE_S,
     **options: Any,
 ) -> int | None:
     """Run one scenario into `out_dir` (run.json records what ran); returns locust's exit code.
-    `options`: `users`, `spawn_rate`, `orders_log` of `scenarios.locust_command`."""
+    `options`: `users`, `spawn_rate`, `orders_log`, `html`, `extra` of
+    `scenarios.locust_command`."""
     host = host or config.api_url()
+    out_dir.mkdir(parents=True, exist_ok=True)
     argv = scenarios.locust_command(
         scn, phase=phase, host=host, out_dir=out_dir, run_time=run_time, **options
     )
     started = time.time()
-    code = proc.run_bounded(argv, out_dir / "locust.log", nominal_seconds(scn, run_time) + GRACE_S)
+    code = proc.run_bounded(argv, out_dir / "locust.log", nominal_seconds(scn, run_time) + grace_s)
     meta = {
         "scenario": scn.name,
         "phase": phase,
@@ -76,19 +79,19 @@ def closed_loop(
 ) -> RequestStats | None:
     """`users` closed-loop clients on `phase_name` for `seconds`, run into `out_dir`: locust's
     final figures for that phase's request (None when it made none)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    argv = scenarios.locust_command(
-        scenarios.scenario("closed"),
-        phase=phase_name,
-        host=host,
-        out_dir=out_dir,
+    closed = scenarios.scenario("closed")
+    run(
+        closed,
+        phase_name,
+        out_dir,
         run_time=f"{seconds}s",
+        host=host,
+        grace_s=grace_s,
         users=users,
         spawn_rate=users,
         html=False,
         extra=list(extra),
     )
-    proc.run_bounded(argv, out_dir / "locust.log", seconds + grace_s)
     return locust_stats.read(out_dir).get(phase(phase_name).request_name)
 
 
