@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import fields
 from decimal import Decimal
 from typing import Any
@@ -57,9 +58,14 @@ def error_code(exc: ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")
 
 
+@functools.cache
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 def _fields(obj: Any) -> dict[str, Any]:
     """A dataclass's fields by name (shallow: `asdict` deep-copies, at twice the cost)."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+    return {name: getattr(obj, name) for name in _names(type(obj))}
 
 
 def order_to_item(order: Order) -> dict[str, Any]:
