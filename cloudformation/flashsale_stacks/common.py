@@ -42,6 +42,32 @@ def add_parameter(template: Template, name: str, description: str, **props: Any)
     return template.add_parameter(Parameter(name, Description=description, **props))
 
 
+def add_number(
+    template: Template,
+    name: str,
+    description: str,
+    default: int | str,
+    minimum: int | str | None = None,
+    maximum: int | str | None = None,
+) -> Parameter:
+    """A Number parameter, bounded where `minimum`/`maximum` are given."""
+    bounds = {"MinValue": minimum, "MaxValue": maximum}
+    props = {key: str(bound) for key, bound in bounds.items() if bound is not None}
+    return add_parameter(template, name, description, Type="Number", Default=str(default), **props)
+
+
+def add_retention(template: Template, what: str) -> Parameter:
+    """`LogRetentionDays`: the days `what`'s logs are kept (values CloudWatch accepts)."""
+    return add_parameter(
+        template,
+        "LogRetentionDays",
+        f"Days {what}'s logs are kept",
+        Type="Number",
+        Default="14",
+        AllowedValues=["1", "3", "5", "7", "14", "30", "60", "90"],
+    )
+
+
 def name(suffix: str) -> Sub:
     """The physical name `{EnvName}-{suffix}`."""
     return Sub(f"${{{ENV_PARAM}}}-{suffix}")

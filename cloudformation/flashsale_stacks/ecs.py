@@ -32,6 +32,7 @@ from flashsale_stacks import iam, names
 from flashsale_stacks.common import (
     ENV_PARAM,
     LOG_GROUP_NOT_KMS,
+    add_number,
     add_parameter,
     checkov_skip,
     disposable,
@@ -91,17 +92,6 @@ def add_log_group(t: Template, component: str, retention: Any) -> LogGroup:
         RetentionInDays=Ref(retention),
     )
     return t.add_resource(checkov_skip(disposable(log_group), {"CKV_AWS_158": LOG_GROUP_NOT_KMS}))
-
-
-def add_retention_parameter(t: Template) -> Any:
-    return add_parameter(
-        t,
-        "LogRetentionDays",
-        "Days the service's logs are kept",
-        Type="Number",
-        Default="14",
-        AllowedValues=["1", "3", "5", "7", "14", "30", "60", "90"],
-    )
 
 
 def execution_role(
@@ -307,23 +297,7 @@ def add_capacity_parameters(
             t, "Cpu", "Task CPU units", Default=cpu, AllowedValues=["256", "512", "1024", "2048"]
         ),
         memory=add_parameter(t, "Memory", "Task memory (MiB)", Default=memory),
-        desired=add_parameter(
-            t,
-            "DesiredCount",
-            "Tasks at creation",
-            Type="Number",
-            Default=desired,
-            MinValue=min_desired,
-        ),
-        min_tasks=add_parameter(
-            t,
-            "MinCapacity",
-            "Autoscaling minimum",
-            Type="Number",
-            Default=min_tasks,
-            MinValue="1",
-        ),
-        max_tasks=add_parameter(
-            t, "MaxCapacity", "Autoscaling maximum", Type="Number", Default="10", MinValue="1"
-        ),
+        desired=add_number(t, "DesiredCount", "Tasks at creation", desired, minimum=min_desired),
+        min_tasks=add_number(t, "MinCapacity", "Autoscaling minimum", min_tasks, minimum=1),
+        max_tasks=add_number(t, "MaxCapacity", "Autoscaling maximum", 10, minimum=1),
     )

@@ -14,7 +14,6 @@ failed and released the same way (leftovers.py), counted as unfinished in the re
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -24,7 +23,17 @@ from typing import Any
 
 from flashsale_kit.api import Api
 from flashsale_kit.running import RunningStack
-from flashsale_load import config, leftovers, machine, orderlog, plots, report, run, scenarios
+from flashsale_load import (
+    config,
+    leftovers,
+    locust_stats,
+    machine,
+    orderlog,
+    plots,
+    report,
+    run,
+    scenarios,
+)
 from flashsale_load.analysis import (
     PhaseSummary,
     SamplerErrors,
@@ -34,9 +43,9 @@ from flashsale_load.analysis import (
     summarize_phase,
 )
 from flashsale_load.config import CompareSettings
-from flashsale_load.locust_stats import read_final
 from flashsale_load.order_records import read_records, wait_terminal, write_records
 from flashsale_load.phases import PHASE_NAMES, phase
+from flashsale_load.report import with_derived
 from flashsale_load.sampler import QueueSampler, read_errors, read_samples
 
 ORDERS_LOG = "orders.csv"
@@ -111,7 +120,7 @@ def summarize(out_dir: Path, phases: Sequence[str]) -> tuple[list[PhaseSummary],
         log = orderlog.read(phase_dir / ORDERS_LOG)
         final = phase_dir / ORDERS_FINAL
         records = read_records(final) if final.exists() else {}
-        stats = read_final(scenarios.stats_prefix(phase_dir)).get(phase(name).request_name)
+        stats = locust_stats.read(phase_dir).get(phase(name).request_name)
         queues_path = phase_dir / PHASE_QUEUES
         queues = json.loads(queues_path.read_text()) if queues_path.exists() else {}
         summary = summarize_phase(
@@ -213,9 +222,7 @@ def write_report(out_dir: Path, phases: Sequence[str], recorded: dict[str, Any])
     (out_dir / "summary.json").write_text(
         json.dumps(
             {
-                "phases": [
-                    {**dataclasses.asdict(s), "success_rate": s.success_rate} for s in summaries
-                ],
+                "phases": [with_derived(s) for s in summaries],
                 **recorded,
             },
             indent=2,

@@ -68,6 +68,20 @@ class SpikeProfile(Knobs):
     hold_s: float = knob("SPIKE_HOLD_S", 30.0)
     cool_s: float = knob("SPIKE_COOL_S", 15.0)
 
+    @property
+    def duration_s(self) -> float:
+        return self.quiet_s + self.ramp_s + self.hold_s + self.cool_s
+
+    def at(self, elapsed_s: float) -> tuple[int, float] | None:
+        """What locust's `LoadTestShape.tick()` returns `elapsed_s` into the run: (users, spawn
+        rate), None once the spike is over (the run ends)."""
+        ramp_rate = max(self.peak_users - self.base_users, 1) / max(self.ramp_s, 0.1)
+        if elapsed_s < self.quiet_s:
+            return self.base_users, float(max(self.base_users, 1))
+        if elapsed_s < self.quiet_s + self.ramp_s + self.hold_s:
+            return self.peak_users, ramp_rate
+        return (self.base_users, ramp_rate) if elapsed_s < self.duration_s else None
+
 
 @dataclass(frozen=True)
 class CompareSettings(Knobs):

@@ -128,8 +128,7 @@ class EcsConsumer(_Tuned):
 
     def _capture(self) -> None:
         if self._original is None:
-            pid = machine.pid_records(self.stack.run_dir).get(PROCESSOR)
-            environ = machine.process_environ(pid) if pid else {}
+            environ = machine.component_env(self.stack.run_dir, PROCESSOR, LAUNCHER_KEYS.values())
             self._original = {
                 launcher_key: environ[seen]
                 for launcher_key, seen in LAUNCHER_KEYS.items()

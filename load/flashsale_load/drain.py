@@ -67,18 +67,6 @@ class DrainResult:
         rate = self.rate_per_s
         return rate / self.theoretical_per_s if rate is not None else None
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            **self.__dict__,
-            "theoretical_per_s": self.theoretical_per_s,
-            "steady_s": self.steady_s,
-            "wall_s": self.wall_s,
-            "rate_per_s": self.rate_per_s,
-            "wall_rate_per_s": self.wall_rate_per_s,
-            "ratio": self.ratio,
-            "dynamodb_calls_per_order": self.dynamodb_calls_per_order,
-        }
-
 
 def drain_result(
     consumer: str,

@@ -6,12 +6,14 @@ The stack's settings are read from the running processes (`/proc/<pid>/environ` 
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from localaws.processes import PidFiles
 
 #: the variables that change what a load run measures
 SETTING_KEYS: tuple[str, ...] = (
@@ -65,14 +67,10 @@ def _cpu_model() -> str | None:
 
 
 def pid_records(run_dir: Path) -> dict[str, int]:
-    """name -> pid of every PID file (`<run_dir>/<name>.pid`, JSON with "pid")."""
-    found: dict[str, int] = {}
-    for path in sorted(run_dir.glob("*.pid")) if run_dir.is_dir() else []:
-        try:
-            found[path.stem] = int(json.loads(path.read_text())["pid"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return found
+    """name -> pid of every process `make up` recorded in `run_dir` (readable PID files)."""
+    files = PidFiles(run_dir)
+    records = (files.read(name) for name in files.names())
+    return {record.name: record.pid for record in records if record is not None}
 
 
 def process_environ(pid: int) -> dict[str, str]:
@@ -82,6 +80,14 @@ def process_environ(pid: int) -> dict[str, str]:
         return {}
     pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
     return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
+
+
+def component_env(run_dir: Path, name: str, keys: Iterable[str] | None = None) -> dict[str, str]:
+    """The environment the stack's `name` process runs with (only `keys`, when given); {} when
+    it is not running."""
+    pid = pid_records(run_dir).get(name)
+    environ = process_environ(pid) if pid else {}
+    return environ if keys is None else {key: environ[key] for key in keys if key in environ}
 
 
 def stack_settings(run_dir: Path, keys: tuple[str, ...] = SETTING_KEYS) -> dict[str, dict]:

@@ -3,12 +3,12 @@ they are final, and their last known states as CSV."""
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from flashsale_kit.api import Api
+from flashsale_load import csvrows
 from flashsale_load.analysis import OrderRecord
 
 
@@ -55,6 +55,7 @@ def wait_terminal(
         time.sleep(min(interval, max(deadline - time.monotonic(), 0.0)))
 
 
+MISSING = "missing"
 COLUMNS = (
     "order_id",
     "status",
@@ -66,40 +67,12 @@ COLUMNS = (
 )
 
 
-def _ts(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
-
-
 def write_records(path: Path, records: dict[str, OrderRecord | None]) -> None:
     """The orders' last known states as CSV (status `missing`: the API did not find it)."""
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for order_id, rec in records.items():
-            if rec is None:
-                writer.writerow((order_id, "missing", "", "", "", "", ""))
-                continue
-            times = (rec.created_ts, rec.processing_ts, rec.completed_ts, rec.failed_ts)
-            writer.writerow((order_id, rec.status, rec.route or "", *map(_ts, times)))
+    rows = (rec or OrderRecord(oid, MISSING, None, None) for oid, rec in records.items())
+    csvrows.write(path, rows, COLUMNS)
 
 
 def read_records(path: Path) -> dict[str, OrderRecord | None]:
-    def num(raw: str | None) -> float | None:
-        return float(raw) if raw else None
-
-    records: dict[str, OrderRecord | None] = {}
-    with path.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row["status"] == "missing":
-                records[row["order_id"]] = None
-                continue
-            records[row["order_id"]] = OrderRecord(
-                order_id=row["order_id"],
-                status=row["status"],
-                route=row["route"] or None,
-                created_ts=num(row["created_ts"]),
-                processing_ts=num(row.get("processing_ts")),
-                completed_ts=num(row["completed_ts"]),
-                failed_ts=num(row["failed_ts"]),
-            )
-    return records
+    rows = csvrows.read(path, OrderRecord)
+    return {row.order_id: None if row.status == MISSING else row for row in rows}

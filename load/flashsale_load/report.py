@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,12 @@ def fmt_num(value: float | int | None, digits: int = 0, unit: str = "") -> str:
 def per(amount: float | None, count: float | None) -> float | None:
     """amount / count; None (not measured) when either is unknown or count is 0."""
     return None if amount is None or not count else amount / count
+
+
+def with_derived(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields and its derived figures (each property of its class), for JSON."""
+    derived = [name for name, attr in vars(type(obj)).items() if isinstance(attr, property)]
+    return {**asdict(obj), **{name: getattr(obj, name) for name in derived}}
 
 
 def fmt_pct(value: float | None) -> str:

@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flashsale_load import config, machine, proc, scenarios
+from flashsale_load import config, locust_stats, machine, proc, scenarios
 from flashsale_load.config import SpikeProfile
-from flashsale_load.locust_stats import AGGREGATED, RequestStats, read_final
+from flashsale_load.locust_stats import AGGREGATED, RequestStats
 from flashsale_load.phases import DEFAULT_PHASE, PHASE_NAMES, phase
 from flashsale_load.report import fmt_num
-from flashsale_load.shapes import spike_stages, total_duration
 
 #: seconds a run may overrun its nominal duration (start-up, stopping users) before it is stopped
 GRACE_S = 60.0
@@ -27,7 +26,7 @@ GRACE_S = 60.0
 
 def nominal_seconds(scn: scenarios.Scenario, run_time: str) -> float:
     if scn.shaped:
-        return total_duration(spike_stages(SpikeProfile.from_env()))
+        return SpikeProfile.from_env().duration_s
     return float(scenarios.seconds(run_time))
 
 
@@ -38,16 +37,19 @@ def run(
     *,
     run_time: str,
     host: str | None = None,
+    grace_s: float = GRACE_S,
     **options: Any,
 ) -> int | None:
     """Run one scenario into `out_dir` (run.json records what ran); returns locust's exit code.
-    `options`: `users`, `spawn_rate`, `orders_log` of `scenarios.locust_command`."""
+    `options`: `users`, `spawn_rate`, `orders_log`, `html`, `extra` of
+    `scenarios.locust_command`."""
     host = host or config.api_url()
+    out_dir.mkdir(parents=True, exist_ok=True)
     argv = scenarios.locust_command(
         scn, phase=phase, host=host, out_dir=out_dir, run_time=run_time, **options
     )
     started = time.time()
-    code = proc.run_bounded(argv, out_dir / "locust.log", nominal_seconds(scn, run_time) + GRACE_S)
+    code = proc.run_bounded(argv, out_dir / "locust.log", nominal_seconds(scn, run_time) + grace_s)
     meta = {
         "scenario": scn.name,
         "phase": phase,
@@ -77,24 +79,24 @@ def closed_loop(
 ) -> RequestStats | None:
     """`users` closed-loop clients on `phase_name` for `seconds`, run into `out_dir`: locust's
     final figures for that phase's request (None when it made none)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    argv = scenarios.locust_command(
-        scenarios.scenario("closed"),
-        phase=phase_name,
-        host=host,
-        out_dir=out_dir,
+    closed = scenarios.scenario("closed")
+    run(
+        closed,
+        phase_name,
+        out_dir,
         run_time=f"{seconds}s",
+        host=host,
+        grace_s=grace_s,
         users=users,
         spawn_rate=users,
         html=False,
         extra=list(extra),
     )
-    proc.run_bounded(argv, out_dir / "locust.log", seconds + grace_s)
-    return read_final(scenarios.stats_prefix(out_dir)).get(phase(phase_name).request_name)
+    return locust_stats.read(out_dir).get(phase(phase_name).request_name)
 
 
 def summary_line(out_dir: Path) -> str:
-    total = read_final(scenarios.stats_prefix(out_dir)).get(AGGREGATED)
+    total = locust_stats.read(out_dir).get(AGGREGATED)
     if total is None or not total.requests:
         return "no requests made (see locust.log)"
     return (

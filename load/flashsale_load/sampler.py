@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from flashsale_load import csvrows
 from flashsale_load.analysis import QueueSample, SamplerErrors
 
 COLUMNS = ("ts", "label", "queue", "visible", "in_flight")
@@ -111,22 +111,8 @@ def read_errors(path: Path) -> dict[str, SamplerErrors] | None:
 
 
 def write_samples(path: Path, samples: list[QueueSample]) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for s in samples:
-            writer.writerow((f"{s.ts:.3f}", s.label, s.queue, s.visible, s.in_flight))
+    csvrows.write(path, samples, COLUMNS)
 
 
 def read_samples(path: Path) -> list[QueueSample]:
-    with path.open(newline="") as handle:
-        return [
-            QueueSample(
-                float(row["ts"]),
-                row["label"],
-                row["queue"],
-                int(row["visible"]),
-                int(row["in_flight"]),
-            )
-            for row in csv.DictReader(handle)
-        ]
+    return csvrows.read(path, QueueSample)

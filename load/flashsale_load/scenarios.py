@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flashsale_load.config import LOAD_DIR
+from flashsale_load.locust_stats import SUMMARY
 
 LOCUSTFILES = LOAD_DIR / "locustfiles"
 CSV_PREFIX = "locust"
@@ -74,7 +75,8 @@ def locust_command(
     html: bool = True,
     extra: list[str] | None = None,
 ) -> list[str]:
-    """The headless locust command writing CSV (and an HTML report) into `out_dir`."""
+    """The headless locust command writing CSV, JSON, its final figures (locust_stats.py) and
+    an HTML report into `out_dir`."""
     argv = [
         sys.executable,
         "-m",
@@ -90,6 +92,8 @@ def locust_command(
         str(out_dir / CSV_PREFIX),
         "--json-file",
         str(out_dir / CSV_PREFIX),
+        "--summary-file",
+        str(out_dir / SUMMARY),
         "--only-summary",
         "--loglevel",
         "WARNING",
@@ -108,8 +112,3 @@ def locust_command(
     if orders_log is not None:
         argv += ["--orders-log", str(orders_log)]
     return argv + list(extra or [])
-
-
-def stats_prefix(out_dir: Path) -> Path:
-    """What `locust_stats.read_final` takes: `<out_dir>/locust`."""
-    return out_dir / CSV_PREFIX

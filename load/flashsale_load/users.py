@@ -17,7 +17,7 @@ from typing import Any
 from locust import FastHttpUser, between, constant, events, task
 from locust.env import Environment
 
-from flashsale_load import config
+from flashsale_load import config, locust_stats
 from flashsale_load.orderlog import AcceptedOrder, OrdersLogWriter
 from flashsale_load.phases import DEFAULT_PHASE, PHASE_NAMES, Phase, order_body, phase
 from flashsale_load.phases import product_id as random_product_id
@@ -40,6 +40,12 @@ def _add_arguments(parser: Any) -> None:
         default="",
         env_var="LOAD_ORDERS_LOG",
         help="CSV file recording the accepted order ids and the load window",
+    )
+    parser.add_argument(
+        "--summary-file",
+        default="",
+        env_var="LOAD_SUMMARY_FILE",
+        help="JSON file of locust's final figures per request name (locust_stats.py)",
     )
 
 
@@ -65,6 +71,13 @@ def _close_log(environment: Environment, **_: Any) -> None:
         _log.mark("stop", time.time())
         _log.close()
         _log = None
+
+
+@events.quitting.add_listener
+def _write_summary(environment: Environment, **_: Any) -> None:
+    path = _option(environment, "summary_file", "LOAD_SUMMARY_FILE", "")
+    if path:
+        locust_stats.write(environment.stats, Path(path))
 
 
 class StoreUser(FastHttpUser):

@@ -13,6 +13,7 @@ Each consumer is put back as it was at the end (settings read from the running p
 from __future__ import annotations
 
 import json
+import random
 import sys
 import threading
 import time
@@ -25,7 +26,6 @@ from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
 from flashsale_load import config, machine, plots, scenarios
 from flashsale_load.analysis import OrderRecord
-from flashsale_load.backlog import place_orders
 from flashsale_load.bench import rss
 from flashsale_load.config import WorkersSettings
 from flashsale_load.consumers import (
@@ -38,7 +38,8 @@ from flashsale_load.consumers import (
 from flashsale_load.drain import DrainResult, drain_result
 from flashsale_load.leftovers import start_on_empty_queues
 from flashsale_load.order_records import wait_terminal, write_records
-from flashsale_load.report import fmt_num, machine_section, table
+from flashsale_load.phases import order_body
+from flashsale_load.report import fmt_num, machine_section, table, with_derived
 from localaws_lambda_executor.scaling import AWS_SCALE_UP_PER_MINUTE, SCALE_UP_VAR
 
 
@@ -51,31 +52,33 @@ def drain_step(
     timeout: float,
     out_dir: Path,
 ) -> tuple[DrainResult, dict[str, OrderRecord | None]]:
-    """Pause, build the backlog, resume at `concurrency`, wait for every order to finish."""
-    api = config.api_url()
+    """Pause, build the backlog (async orders through the API), resume at `concurrency`, wait
+    for every order to finish."""
     url = stack.queues[target.queue]
     target.pause()
-    placed = place_orders(api, target.route, backlog)
-    if placed.rejected:
-        print(f"  {placed.rejected} of {backlog} orders were refused by the API", flush=True)
-    poll(lambda: stack.queue_depth(url) >= len(placed.order_ids), 30, 0.5)
-    calls_before = stack.dynamodb_calls()
-    calls_after: list[dict[str, int] | None] = []
-
-    def backlog() -> int:
-        depth = stack.queue_depth(url)
-        if depth == 0 and not calls_after:  # every message deleted: every order written
-            calls_after.append(stack.dynamodb_calls())
-        return depth
-
-    resumed = time.time()
-    target.resume(concurrency, latency_s)
-    api_client = Api(api)
+    api = Api(config.api_url(), pool=8)
     try:
+        rng = random.Random(1)
+        answers = api.place_many([(target.route, order_body(rng)) for _ in range(backlog)], 8)
+        order_ids = [a.order_id for a in answers if a.accepted and isinstance(a.order_id, str)]
+        if len(order_ids) < backlog:
+            print(f"  {backlog - len(order_ids)} of {backlog} orders were refused by the API")
+        poll(lambda: stack.queue_depth(url) >= len(order_ids), 30, 0.5)
+        calls_before = stack.dynamodb_calls()
+        calls_after: list[dict[str, int] | None] = []
+
+        def queued() -> int:
+            depth = stack.queue_depth(url)
+            if depth == 0 and not calls_after:  # every message deleted: every order written
+                calls_after.append(stack.dynamodb_calls())
+            return depth
+
+        resumed = time.time()
+        target.resume(concurrency, latency_s)
         # no look-ups through the API before the queue is empty: they would be counted too
-        records = wait_terminal(api_client, placed.order_ids, timeout, backlog, recheck_s=timeout)
+        records = wait_terminal(api, order_ids, timeout, queued, recheck_s=timeout)
     finally:
-        api_client.close()
+        api.close()
     write_records(out_dir / f"{target.name}-c{concurrency}-orders.csv", records)
     calls = None
     if calls_before is not None and calls_after and calls_after[0] is not None:
@@ -100,8 +103,7 @@ def lambda_note(stack: RunningStack, concurrencies: Sequence[int]) -> str:
 
 def trigger_scale_up(stack: RunningStack) -> str:
     """The SQS trigger's scale-up rate, as LocalStack was started."""
-    pid = machine.pid_records(stack.run_dir).get("localstack")
-    raw = machine.process_environ(pid).get(SCALE_UP_VAR, "") if pid else ""
+    raw = machine.component_env(stack.run_dir, "localstack").get(SCALE_UP_VAR, "")
     if raw:
         return f"{raw} batches/min ({SCALE_UP_VAR})"
     return f"{AWS_SCALE_UP_PER_MINUTE:g} batches/min (AWS's rate)"
@@ -261,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (out_dir / "workers.md").write_text(render(results, settings, chart.name, notes))
     (out_dir / "workers.json").write_text(
         json.dumps(
-            {"settings": settings.__dict__, "results": [r.as_dict() for r in results]}, indent=2
+            {"settings": settings.__dict__, "results": [with_derived(r) for r in results]}, indent=2
         )
     )
     print(f"report: {out_dir / 'workers.md'}")

@@ -9,7 +9,6 @@ SPIKE_RAMP_S (5), SPIKE_HOLD_S (30), SPIKE_COOL_S (15); the shape ends the run b
 from locust import LoadTestShape
 
 from flashsale_load.config import SpikeProfile
-from flashsale_load.shapes import spike_stages, stage_at
 from flashsale_load.users import FlashSaleUser
 
 
@@ -18,7 +17,7 @@ class Buyer(FlashSaleUser):
 
 
 class Spike(LoadTestShape):
-    stages = spike_stages(SpikeProfile.from_env())
+    profile = SpikeProfile.from_env()
 
     def tick(self) -> tuple[int, float] | None:
-        return stage_at(self.stages, self.get_run_time())
+        return self.profile.at(self.get_run_time())

@@ -68,9 +68,7 @@ def test_summary_of_a_phase():
         "d": record("d", "failed", 4, failed=9),
         "e": record("e", "pending", 5),
     }
-    stats = RequestStats(
-        "POST", "order async-ecs", 6, 1, 33.0, 30.0, 5.0, 90.0, 0.6, 30.0, 60.0, 90.0
-    )
+    stats = RequestStats("order async-ecs", 6, 1, 33.0, 30.0, 90.0, 0.6)
     s = summarize_phase("async-ecs", log, records, stats, peak_queue_depth=4)
     assert s.window_s == 10
     assert (s.requests, s.request_failures, s.accepted) == (6, 1, 5)

@@ -2,6 +2,7 @@ import pytest
 
 from flashsale_load.analysis import OrderRecord
 from flashsale_load.drain import drain_result, ledger_check
+from flashsale_load.report import with_derived
 
 T0 = 5_000.0
 
@@ -34,7 +35,7 @@ def test_an_ideal_drain_reaches_the_theoretical_rate():
     assert result.ratio == pytest.approx(1.0)
     assert result.wall_s == pytest.approx(2.0)  # includes the 1 s start-up
     assert result.wall_rate_per_s == pytest.approx(2.0)
-    assert result.as_dict()["ratio"] == pytest.approx(1.0)
+    assert with_derived(result)["ratio"] == pytest.approx(1.0)
 
 
 def test_unfinished_and_unknown_orders():
@@ -53,7 +54,7 @@ def test_dynamodb_calls_per_finished_order():
     records = {"a": rec("a", 1.0, 1.5), "b": rec("b", 1.0, 2.0, "failed"), "c": None}
     result = drain_result("ecs", 2, 0.5, T0, records, dynamodb_calls=9)
     assert result.dynamodb_calls_per_order == pytest.approx(4.5)
-    assert result.as_dict()["dynamodb_calls_per_order"] == pytest.approx(4.5)
+    assert with_derived(result)["dynamodb_calls_per_order"] == pytest.approx(4.5)
     # not counted, or nothing finished: unknown, never 0
     assert drain_result("ecs", 2, 0.5, T0, records).dynamodb_calls_per_order is None
     assert drain_result("ecs", 2, 0.5, T0, {"c": None}, 7).dynamodb_calls_per_order is None

@@ -1,9 +1,9 @@
-import json
 import os
 import subprocess
 import sys
 
-from flashsale_load.machine import machine_info, pid_records, stack_settings
+from flashsale_load.machine import component_env, machine_info, pid_records, stack_settings
+from localaws.processes import PidFiles, ProcessRecord
 
 
 def test_machine_info():
@@ -19,9 +19,13 @@ def test_stack_settings_come_from_the_running_process(tmp_path):
         [sys.executable, "-c", "import sys; sys.stdin.read()"], env=env, stdin=subprocess.PIPE
     )
     try:
-        (tmp_path / "processor.pid").write_text(json.dumps({"name": "processor", "pid": child.pid}))
+        PidFiles(tmp_path).write(ProcessRecord("processor", child.pid, 0, []))
         (tmp_path / "broken.pid").write_text("not json")
         assert pid_records(tmp_path) == {"processor": child.pid}
+        assert component_env(tmp_path, "processor", ["PROCESSOR_CONCURRENCY", "NOT_SET"]) == {
+            "PROCESSOR_CONCURRENCY": "7"
+        }
+        assert component_env(tmp_path, "api") == {}
         settings = stack_settings(tmp_path)
         assert settings == {
             "processor": {"PAYMENT_LATENCY_SECONDS": "0.25", "PROCESSOR_CONCURRENCY": "7"}

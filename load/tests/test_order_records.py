@@ -61,3 +61,14 @@ def test_records_round_trip(tmp_path):
     }
     write_records(tmp_path / "orders.csv", records)
     assert read_records(tmp_path / "orders.csv") == records
+
+
+def test_recorded_files_round_trip_byte_for_byte(fixtures, tmp_path):
+    from flashsale_load.sampler import read_samples, write_samples
+
+    recorded = fixtures / "compare" / "async-ecs" / "orders_final.csv"
+    write_records(tmp_path / "orders.csv", read_records(recorded))
+    assert (tmp_path / "orders.csv").read_bytes() == recorded.read_bytes()
+    depths = fixtures / "compare" / "queue_depth.csv"
+    write_samples(tmp_path / "depths.csv", read_samples(depths))
+    assert (tmp_path / "depths.csv").read_bytes() == depths.read_bytes()

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from flashsale_kit.api import Api
-from flashsale_load import config, orderlog, proc, scenarios
-from flashsale_load.locust_stats import AGGREGATED, read_final
+from flashsale_load import config, locust_stats, orderlog, proc, scenarios
+from flashsale_load.locust_stats import AGGREGATED
 from flashsale_load.order_records import wait_terminal
 
 API_URL = config.api_url()
@@ -72,7 +72,7 @@ def run_scenario(name: str, out_dir: Path) -> Path:
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_scenario_runs_against_the_pipeline(name: str, api: str, tmp_path: Path) -> None:
     out_dir = run_scenario(name, tmp_path)
-    stats = read_final(scenarios.stats_prefix(out_dir))
+    stats = locust_stats.read(out_dir)
     total = stats.get(AGGREGATED)
     assert total is not None and total.requests > 0, "no request was made"
     failures = (out_dir / "locust_failures.csv").read_text()

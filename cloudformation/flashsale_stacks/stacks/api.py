@@ -26,8 +26,10 @@ from troposphere.elasticloadbalancingv2 import (
 
 from flashsale_stacks import ecs, iam, names
 from flashsale_stacks.common import (
+    add_number,
     add_output,
     add_parameter,
+    add_retention,
     checkov_skip,
     import_list,
     import_value,
@@ -52,15 +54,9 @@ def build() -> Template:
     capacity = ecs.add_capacity_parameters(
         t, cpu="512", memory="1024", desired="2", min_desired="1", min_tasks="2"
     )
-    cpu_target = add_parameter(
-        t, "CpuTargetPercent", "Average CPU to hold", Type="Number", Default="60"
-    )
-    requests_target = add_parameter(
-        t,
-        "RequestsPerTargetTarget",
-        "ALB requests per task per minute to hold",
-        Type="Number",
-        Default="30000",
+    cpu_target = add_number(t, "CpuTargetPercent", "Average CPU to hold", 60)
+    requests_target = add_number(
+        t, "RequestsPerTargetTarget", "ALB requests per task per minute to hold", 30000
     )
     workers = add_parameter(
         t, "GunicornWorkers", "gunicorn workers per task (API_WORKERS)", Default="2"
@@ -92,7 +88,7 @@ def build() -> Template:
         "domain of your own: see cloudformation/README.md)",
         AllowedPattern=CERTIFICATE_ARN_PATTERN,
     )
-    retention = ecs.add_retention_parameter(t)
+    retention = add_retention(t, "the service")
     # arn:<partition>:ssm:... is a parameter, anything else a Secrets Manager secret
     t.add_condition("AdminKeyInSsm", Equals(Select(2, Split(":", Ref(admin_secret))), "ssm"))
 

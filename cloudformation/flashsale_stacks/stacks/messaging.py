@@ -16,8 +16,8 @@ from troposphere.sqs import Queue, QueuePolicy, RedrivePolicy
 from flashsale_stacks import names
 from flashsale_stacks.common import (
     SQS_MANAGED_SSE,
+    add_number,
     add_output,
-    add_parameter,
     checkov_skip,
     disposable,
     name,
@@ -72,23 +72,21 @@ def build() -> Template:
     template = new_template(
         "flash-sale messaging: order topic, SQS queues with DLQs, filtered raw subscriptions"
     )
-    max_receive = add_parameter(
+    max_receive = add_number(
         template,
         "MaxReceiveCount",
         "Receives before a message is moved to its dead-letter queue",
-        Type="Number",
-        Default="5",
-        MinValue="1",
-        MaxValue="1000",
+        5,
+        minimum=1,
+        maximum=1000,
     )
-    retention = add_parameter(
+    retention = add_number(
         template,
         "MessageRetentionSeconds",
         "How long an unprocessed order stays in a queue",
-        Type="Number",
-        Default=str(4 * 24 * 3600),
-        MinValue="60",
-        MaxValue=str(DLQ_RETENTION_SECONDS),
+        4 * 24 * 3600,
+        minimum=60,
+        maximum=DLQ_RETENTION_SECONDS,
     )
 
     topic = template.add_resource(
@@ -117,14 +115,13 @@ def build() -> Template:
 def _add_path(
     template: Template, path: Path, topic: Topic, max_receive: object, retention: object
 ) -> None:
-    visibility = add_parameter(
+    visibility = add_number(
         template,
         path.visibility_parameter,
         path.visibility_description,
-        Type="Number",
-        Default=str(path.visibility_default),
-        MinValue="30",
-        MaxValue="43200",
+        path.visibility_default,
+        minimum=30,
+        maximum=43200,
     )
     dlq = template.add_resource(
         disposable(

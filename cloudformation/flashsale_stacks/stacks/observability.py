@@ -15,6 +15,7 @@ from troposphere.sns import Subscription, Topic
 
 from flashsale_stacks import names
 from flashsale_stacks.common import (
+    add_number,
     add_output,
     add_parameter,
     checkov_skip,
@@ -39,21 +40,19 @@ WORK_QUEUES = (
 def build() -> Template:
     t = new_template("flash-sale observability: CloudWatch alarms and the pipeline dashboard")
     email = add_parameter(t, "AlarmEmail", "Who is emailed on alarm (empty: nobody)", Default="")
-    max_age = add_parameter(
+    max_age = add_number(
         t,
         "QueueAgeThresholdSeconds",
         "Alarm when the oldest order in a queue is older than this",
-        Type="Number",
-        Default="300",
-        MinValue="60",
+        300,
+        minimum=60,
     )
-    alb_5xx = add_parameter(
+    alb_5xx = add_number(
         t,
         "Alb5xxThreshold",
         "Alarm when the ALB returns more 5xx than this in a minute",
-        Type="Number",
-        Default="10",
-        MinValue="0",
+        10,
+        minimum=0,
     )
     p99 = add_parameter(
         t,

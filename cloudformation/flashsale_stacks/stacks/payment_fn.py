@@ -28,8 +28,10 @@ from flashsale_stacks.common import (
     ENV_PARAM,
     LOG_GROUP_NOT_KMS,
     SQS_MANAGED_SSE,
+    add_number,
     add_output,
     add_parameter,
+    add_retention,
     checkov_skip,
     disposable,
     import_value,
@@ -55,70 +57,61 @@ def build() -> Template:
     )
     bucket = add_parameter(t, "CodeS3Bucket", "Bucket holding the payment_fn zip")
     key = add_parameter(t, "CodeS3Key", "Key of the payment_fn zip (content-addressed)")
-    memory = add_parameter(
-        t, "MemorySize", "Lambda memory (MB)", Type="Number", Default="512", MinValue="128"
-    )
-    timeout = add_parameter(
+    memory = add_number(t, "MemorySize", "Lambda memory (MB)", 512, minimum=128)
+    timeout = add_number(
         t,
         "TimeoutSeconds",
         "Lambda timeout; keep the payment queue's visibility timeout at 6x this",
-        Type="Number",
-        Default="60",
-        MinValue="5",
-        MaxValue="900",
+        60,
+        minimum=5,
+        maximum=900,
     )
-    reserved = add_parameter(
+    reserved = add_number(
         t,
         "ReservedConcurrency",
         "Reserved concurrent executions; -1 leaves the function unreserved",
-        Type="Number",
-        Default="-1",
-        MinValue="-1",
+        -1,
+        minimum=-1,
     )
-    batch_size = add_parameter(
+    batch_size = add_number(
         t,
         "BatchSize",
         "SQS records per invocation (above 10 needs a batching window of at least 1 s)",
-        Type="Number",
-        Default="10",
-        MinValue="1",
-        MaxValue="10000",
+        10,
+        minimum=1,
+        maximum=10000,
     )
-    batching_window = add_parameter(
+    batching_window = add_number(
         t,
         "MaximumBatchingWindowSeconds",
         "Seconds the event source mapping may wait to fill a batch",
-        Type="Number",
-        Default="0",
-        MinValue="0",
-        MaxValue="300",
+        0,
+        minimum=0,
+        maximum=300,
     )
-    max_concurrency = add_parameter(
+    max_concurrency = add_number(
         t,
         "MaximumConcurrency",
         "Most batches the SQS trigger invokes at once (2-1000); 0 leaves it unlimited",
-        Type="Number",
-        Default="0",
-        MinValue="0",
-        MaxValue="1000",
+        0,
+        minimum=0,
+        maximum=1000,
     )
-    async_retries = add_parameter(
+    async_retries = add_number(
         t,
         "AsyncMaximumRetryAttempts",
         "Retries of a failed asynchronous (SNS) invoke before it goes to the failure queue",
-        Type="Number",
-        Default="2",
-        MinValue="0",
-        MaxValue="2",
+        2,
+        minimum=0,
+        maximum=2,
     )
     latency = add_parameter(t, "PaymentLatencySeconds", "Simulated gateway latency", Default="3.0")
-    concurrency = add_parameter(
+    concurrency = add_number(
         t,
         "PaymentConcurrency",
         "Concurrent payments inside one Lambda environment (records of a batch)",
-        Type="Number",
-        Default="10",
-        MinValue="1",
+        10,
+        minimum=1,
     )
     decline_rate = add_parameter(t, "PaymentDeclineRate", "Share of declined payments", Default="0")
     decline_customers = add_parameter(
@@ -138,14 +131,7 @@ def build() -> Template:
         Default="INFO",
         AllowedValues=["DEBUG", "INFO", "WARNING", "ERROR"],
     )
-    retention = add_parameter(
-        t,
-        "LogRetentionDays",
-        "Days the function's logs are kept",
-        Type="Number",
-        Default="14",
-        AllowedValues=["1", "3", "5", "7", "14", "30", "60", "90"],
-    )
+    retention = add_retention(t, "the function")
     dynamodb_endpoint = add_parameter(
         t,
         "DynamoDbEndpoint",

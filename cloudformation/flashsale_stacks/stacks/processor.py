@@ -18,7 +18,14 @@ from troposphere.applicationautoscaling import (
 from troposphere.ecs import ContainerDependency
 
 from flashsale_stacks import ecs, iam, names
-from flashsale_stacks.common import add_output, add_parameter, import_value, new_template
+from flashsale_stacks.common import (
+    add_number,
+    add_output,
+    add_parameter,
+    add_retention,
+    import_value,
+    new_template,
+)
 
 STOP_TIMEOUT_SECONDS = 120  # SIGTERM -> finish in-flight payments -> exit, before SIGKILL
 
@@ -31,13 +38,8 @@ def build() -> Template:
     capacity = ecs.add_capacity_parameters(
         t, cpu="256", memory="512", desired="1", min_desired="0", min_tasks="1"
     )
-    backlog_target = add_parameter(
-        t,
-        "BacklogPerTaskTarget",
-        "Visible messages per running task to hold",
-        Type="Number",
-        Default="30",
-        MinValue="1",
+    backlog_target = add_number(
+        t, "BacklogPerTaskTarget", "Visible messages per running task to hold", 30, minimum=1
     )
     processor_concurrency = add_parameter(
         t, "ProcessorConcurrency", "Orders in flight per task", Default="10"
@@ -45,7 +47,7 @@ def build() -> Template:
     payment_concurrency = add_parameter(
         t, "PaymentConcurrency", "Concurrent gateway payments per task", Default="10"
     )
-    retention = ecs.add_retention_parameter(t)
+    retention = add_retention(t, "the service")
 
     cluster = ecs.add_cluster(t, names.PROCESSOR)
     log_group = ecs.add_log_group(t, names.PROCESSOR, retention)

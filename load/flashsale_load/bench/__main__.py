@@ -45,20 +45,12 @@ from flashsale_load.config import BenchSettings
 from flashsale_load.consumers import MESSAGES_PER_PAYMENT, LambdaConsumer, alone, consumer
 from flashsale_load.drain import ledger_check
 from flashsale_load.leftovers import discard_backlog, start_on_empty_queues
-from flashsale_load.report import fmt_num
+from flashsale_load.report import fmt_num, with_derived
 from flashsale_load.workers import drain_step, trigger_scale_up
 
 SECTIONS = ("acceptance", "drain", "coldstart", "rss")
 #: the key of a section's result listing its correctness checks that failed (exit status 1)
 FAILED_CHECKS = "failed_checks"
-GUNICORN_KEYS = ("API_WORKERS", "API_THREADS", "API_TIMEOUT", "API_ACCESS_LOG", "API_LOG_LEVEL")
-
-
-def api_gunicorn_env(stack: RunningStack) -> dict[str, str]:
-    """The API process's own gunicorn settings, so the bare endpoint runs like it."""
-    pid = machine.pid_records(stack.run_dir).get("api")
-    environ = machine.process_environ(pid) if pid else {}
-    return {key: environ[key] for key in GUNICORN_KEYS if key in environ}
 
 
 def bench_acceptance(stack: RunningStack, s: BenchSettings, out: Path) -> dict[str, Any]:
@@ -77,7 +69,7 @@ def bench_acceptance(stack: RunningStack, s: BenchSettings, out: Path) -> dict[s
         runs = _api_runs(stack, s, out, api)
     finally:
         processor.restore()
-    gunicorn_env = api_gunicorn_env(stack)
+    gunicorn_env = machine.component_env(stack.run_dir, acceptance.API, acceptance.GUNICORN_KEYS)
     with acceptance.bare_server(
         s.bare_port, out / "bare-gunicorn.log", {**os.environ, **gunicorn_env}
     ) as bare_url:
@@ -118,7 +110,7 @@ def bench_acceptance(stack: RunningStack, s: BenchSettings, out: Path) -> dict[s
         "bare_sustained_rps": best_bare.rps if best_bare else None,
         "ratio": ratios["on"],
         "ratio_coalescing_off": ratios["off"],
-        "intake": {mode: figures.as_dict() for mode, (_, figures) in runs.items()},
+        "intake": {mode: with_derived(figures) for mode, (_, figures) in runs.items()},
     }
 
 
@@ -211,7 +203,7 @@ def drain_one(stack: RunningStack, s: BenchSettings, out: Path, name: str) -> di
     if result.unfinished:
         failed_checks.append(f"drain: {result.unfinished} orders of the backlog did not finish")
     return {
-        **result.as_dict(),
+        **with_derived(result),
         FAILED_CHECKS: failed_checks,
         "ledger": {
             "orders": check.orders,

@@ -10,7 +10,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import requests
 
@@ -24,16 +23,10 @@ from flashsale_load.report import fmt_num, per
 
 PHASE = "async-ecs"
 API = "api"
+#: the API's gunicorn settings (the bare endpoint runs with them too)
+GUNICORN_KEYS = ("API_WORKERS", "API_THREADS", "API_TIMEOUT", "API_ACCESS_LOG", "API_LOG_LEVEL")
 #: the API's settings a restart for the coalescing comparison keeps as they were
-API_KEYS = (
-    "API_WORKERS",
-    "API_THREADS",
-    "API_TIMEOUT",
-    "API_ACCESS_LOG",
-    "API_LOG_LEVEL",
-    "RESERVATION_COALESCING",
-    "RESERVATION_BATCH_LIMIT",
-)
+API_KEYS = (*GUNICORN_KEYS, "RESERVATION_COALESCING", "RESERVATION_BATCH_LIMIT")
 #: a step counts only if at most this share of its requests failed
 MAX_FAILURE_RATIO = 0.001
 #: stepping goes on past the limit (a noisy machine can cross it at one user) until a step's p99
@@ -166,14 +159,6 @@ class IntakeFigures:
             f"{fmt_num(self.transact_writes_per_order, 2)})"
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            **asdict(self),
-            "mean_batch": self.mean_batch,
-            "calls_per_order": self.calls_per_order,
-            "transact_writes_per_order": self.transact_writes_per_order,
-        }
-
 
 def intake_figures(
     stack: RunningStack,
@@ -209,12 +194,6 @@ def intake_figures(
     )
 
 
-def api_environ(stack: RunningStack) -> dict[str, str]:
-    pid = machine.pid_records(stack.run_dir).get(API)
-    environ = machine.process_environ(pid) if pid else {}
-    return {key: environ[key] for key in API_KEYS if key in environ}
-
-
 def warm_up(api_url: str, orders: int = 16) -> None:
     """A few orders over fresh connections (so every worker gets some) before measuring: a
     restarted API's workers load their price caches and clients first."""
@@ -227,7 +206,7 @@ def warm_up(api_url: str, orders: int = 16) -> None:
 @contextmanager
 def api_coalescing(stack: RunningStack, on: bool, api_url: str) -> Iterator[None]:
     """The API restarted with reservation coalescing on or off, then restarted as it was."""
-    original = api_environ(stack)
+    original = machine.component_env(stack.run_dir, API, API_KEYS)
     stack.localaws("restart", API, env={**original, "RESERVATION_COALESCING": str(on).lower()})
     try:
         if not poll(lambda: answers(api_url, "/health", 1), 60):

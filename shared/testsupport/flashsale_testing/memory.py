@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -288,22 +288,19 @@ class InMemoryPaymentLedger:
             return list(self._entries)
 
 
+@dataclass(eq=False)
 class InMemoryIdempotencyStore:
-    def __init__(
-        self,
-        ttl_seconds: float = 86_400,
-        in_flight_seconds: float = 60,
-        clock: Callable[[], float] = time.time,
-    ):
-        self.ttl_seconds = ttl_seconds
-        self.in_flight_seconds = in_flight_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        # key -> (fingerprint, response or None while in flight, expires_at)
-        self._records: dict[str, tuple[str, StoredResponse | None, float]] = {}
+    ttl_seconds: float = 86_400
+    in_flight_seconds: float = 60
+    clock: Callable[[], float] = time.time
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    #: key -> (fingerprint, response or None while in flight, expires_at)
+    _records: dict[str, tuple[str, StoredResponse | None, float]] = field(
+        default_factory=dict, init=False
+    )
 
     def begin(self, key: str, fingerprint: str) -> StoredResponse | None:
-        now = self._clock()
+        now = self.clock()
         with self._lock:
             record = self._records.get(key)
             if record is not None and record[2] > now:
@@ -322,7 +319,7 @@ class InMemoryIdempotencyStore:
             self._records[key] = (
                 fingerprint,
                 StoredResponse(status_code, copy.deepcopy(body)),
-                self._clock() + self.ttl_seconds,
+                self.clock() + self.ttl_seconds,
             )
 
     def abandon(self, key: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,25 +30,18 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
+@dataclass(eq=False)
 class DynamoDbIdempotencyStore:
-    def __init__(
-        self,
-        client: Any,
-        table: str,
-        ttl_seconds: int = 86_400,
-        in_flight_seconds: int = 60,
-        clock: Callable[[], float] = time.time,
-    ):
-        self._client = client
-        self.table = table
-        self.ttl_seconds = ttl_seconds
-        self.in_flight_seconds = in_flight_seconds
-        self._clock = clock
+    client: Any
+    table: str
+    ttl_seconds: int = 86_400
+    in_flight_seconds: int = 60
+    clock: Callable[[], float] = time.time
 
     def begin(self, key: str, fingerprint: str) -> StoredResponse | None:
-        now = self._clock()
+        now = self.clock()
         try:
-            self._client.put_item(
+            self.client.put_item(
                 TableName=self.table,
                 Item={
                     "id": value(KEY_PREFIX + key),
@@ -81,7 +75,7 @@ class DynamoDbIdempotencyStore:
         return StoredResponse(int(record["status_code"]), json.loads(record["response"]))
 
     def complete(self, key: str, status_code: int, body: Any) -> None:
-        self._client.update_item(
+        self.client.update_item(
             TableName=self.table,
             Key={"id": value(KEY_PREFIX + key)},
             UpdateExpression="SET #status = :done, status_code = :code, #response = :body, "
@@ -91,13 +85,13 @@ class DynamoDbIdempotencyStore:
                 ":done": value(COMPLETED),
                 ":code": value(int(status_code)),
                 ":body": value(json.dumps(body, default=_json_default, separators=(",", ":"))),
-                ":exp": value(int(self._clock() + self.ttl_seconds)),
+                ":exp": value(int(self.clock() + self.ttl_seconds)),
             },
         )
 
     def abandon(self, key: str) -> None:
         try:
-            self._client.delete_item(
+            self.client.delete_item(
                 TableName=self.table,
                 Key={"id": value(KEY_PREFIX + key)},
                 ConditionExpression="#status = :in_progress",
@@ -109,7 +103,7 @@ class DynamoDbIdempotencyStore:
                 raise
 
     def _get(self, key: str) -> dict[str, Any] | None:
-        response = self._client.get_item(
+        response = self.client.get_item(
             TableName=self.table, Key={"id": value(KEY_PREFIX + key)}, ConsistentRead=True
         )
         return response.get("Item")

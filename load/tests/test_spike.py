@@ -1,18 +1,16 @@
 from flashsale_load.config import SpikeProfile
-from flashsale_load.shapes import spike_stages, stage_at, total_duration
 
 
 def test_spike_is_quiet_then_jumps_holds_and_drops():
     profile = SpikeProfile(base_users=5, peak_users=305, quiet_s=10, ramp_s=3, hold_s=20, cool_s=5)
-    stages = spike_stages(profile)
-    assert stage_at(stages, 0) == (5, 5.0)
-    assert stage_at(stages, 9.9) == (5, 5.0)
-    users, rate = stage_at(stages, 10.0)
+    assert profile.at(0) == (5, 5.0)
+    assert profile.at(9.9) == (5, 5.0)
+    users, rate = profile.at(10.0)
     assert users == 305 and rate == 100.0  # 300 more users within 3 s
-    assert stage_at(stages, 32.9)[0] == 305
-    assert stage_at(stages, 33.0) == (5, 100.0)
-    assert stage_at(stages, 38.0) is None  # the shape ends the run
-    assert total_duration(stages) == 38.0
+    assert profile.at(32.9)[0] == 305
+    assert profile.at(33.0) == (5, 100.0)
+    assert profile.at(38.0) is None  # the shape ends the run
+    assert profile.duration_s == 38.0
 
 
 def test_spike_profile_from_environment():
