@@ -93,28 +93,6 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
             ExpressionAttributeNames={"#s": "status"},
         ),
         lambda: ddb.put_item(TableName="orders", Item={"order_id": {"S": "p-1"}, **product}),
-        lambda: ddb.update_item(
-            TableName="orders",
-            Key=key,
-            UpdateExpression="SET #s = :s, total = total + :t REMOVE note",
-            ConditionExpression="#s = :was",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":s": {"S": "processing"},
-                ":t": {"N": "1"},
-                ":was": {"S": "pending"},
-            },
-            ReturnValues="ALL_NEW",
-        ),
-        lambda: ddb.update_item(
-            TableName="orders",
-            Key=key,
-            UpdateExpression="SET #s = :s",
-            ConditionExpression="#s = :was",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": "x"}, ":was": {"S": "pending"}},
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        ),
         lambda: ddb.transact_write_items(
             TransactItems=[
                 take_two,
