@@ -222,6 +222,20 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
             ExpressionAttributeValues={":s": {"S": "pending"}},
         ),
         lambda: ddb.scan(TableName="events", Limit=2, Select="COUNT"),
+        lambda: _pages(ddb, TableName="events", Limit=3),
+        lambda: _pages(
+            ddb,
+            TableName="orders",
+            Limit=2,
+            FilterExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "pending"}},
+        ),
+        lambda: ddb.scan(
+            TableName="events",
+            ExclusiveStartKey={"pk": {"S": "a"}, "sk": {"N": "3"}},
+            Limit=4,
+        ),
         lambda: ddb.delete_item(TableName="orders", Key=key, ReturnValues="ALL_OLD"),
         lambda: ddb.delete_item(TableName="missing-table", Key=key),
     ]
@@ -305,6 +319,18 @@ def _update(ddb: Any, **case: Any) -> dict[str, Any]:
     if case.get("order_id") is None:  # every case starts from the same order
         ddb.put_item(TableName="orders", Item={**ORDER, "order_id": {"S": "u-1"}})
     return ddb.update_item(**args, ReturnValues=case.get("ret", "ALL_NEW"))
+
+
+def _pages(ddb: Any, **scan: Any) -> dict[str, Any]:
+    """Every page of a paged scan, as a client walks them."""
+    pages = []
+    while True:
+        page = ddb.scan(**scan)
+        page.pop("ResponseMetadata", None)
+        pages.append(page)
+        if "LastEvaluatedKey" not in page:
+            return {"pages": pages}
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _run() -> list[dict[str, Any]]:
