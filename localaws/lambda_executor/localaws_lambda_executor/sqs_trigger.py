@@ -47,6 +47,13 @@ LOG = logging.getLogger(__name__)
 
 #: a slot above the floor that waits this long without a message leaves (the mapping shrinks)
 IDLE_WAIT_SECONDS = 5
+#: a slot at the floor long-polls this long: a message is still taken the moment it is queued,
+#: and a slot of a mapping just disabled is done within this time. With SQS's 20 s, such a slot
+#: kept polling through the next 20 s and caught messages queued meanwhile (a paused mapping's
+#: backlog), which then waited out the hand-back below: 8 s gaps in a drain.
+FLOOR_WAIT_SECONDS = 2
+#: no slot polls longer than this
+LONGEST_WAIT_SECONDS = max(IDLE_WAIT_SECONDS, FLOOR_WAIT_SECONDS)
 #: the function's longest run plus a margin, as LocalStack's own sender allows
 INVOKE_READ_TIMEOUT_SECONDS = 905
 #: LocalStack splits very large batches like this (6 MB payload limit)
@@ -147,9 +154,7 @@ class ScalingSqsPoller(Poller):
             if self.scaler.should_leave(idle):
                 return
             above_floor = self.scaler.active > self.scaler.floor
-            messages = self._receive(
-                IDLE_WAIT_SECONDS if above_floor else DEFAULT_MAX_WAIT_TIME_SECONDS
-            )
+            messages = self._receive(IDLE_WAIT_SECONDS if above_floor else FLOOR_WAIT_SECONDS)
             if self._stopping():
                 continue  # handed back above: the mapping stopped during the poll
             idle = not messages
@@ -191,7 +196,7 @@ class ScalingSqsPoller(Poller):
 
     def _hand_back(self, messages: list[dict]) -> None:
         """A slot stopped (mapping disabled or updated) during its poll: the batch is visible
-        again once the other stopped slots' polls are over (at most one long poll), instead of
+        again once the other stopped slots' polls are over (LONGEST_WAIT_SECONDS), instead of
         after the visibility timeout. At once, each of them could receive it in turn: every
         receive counts towards the redrive policy, and five would dead-letter it unprocessed."""
         if not messages or _infra_stopping():
@@ -200,7 +205,7 @@ class ScalingSqsPoller(Poller):
             {
                 "Id": str(i),
                 "ReceiptHandle": m["ReceiptHandle"],
-                "VisibilityTimeout": DEFAULT_MAX_WAIT_TIME_SECONDS,
+                "VisibilityTimeout": LONGEST_WAIT_SECONDS,
             }
             for i, m in enumerate(messages)
         ]
