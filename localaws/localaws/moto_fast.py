@@ -196,6 +196,17 @@ def _condition_patches() -> list[Patch]:
     ]
 
 
+def _drawing_from(table: Any, candidates: list[Any], call: Callable[[], Any]) -> Any:
+    """Run moto's `call` (a Query or Scan) with `table.all_items()`, where moto draws the items
+    it reads, answering `candidates`. Swapping the method on the instance is safe: the server
+    runs one DynamoDB call at a time (moto_server.Serialized)."""
+    table.all_items = lambda: candidates
+    try:
+        return call()
+    finally:
+        del table.all_items
+
+
 def _query_patches() -> list[Patch]:
     from moto.dynamodb.models.table import Table
 
@@ -212,14 +223,8 @@ def _query_patches() -> list[Patch]:
             candidates = list(partition.values())
         else:
             candidates = [partition]
-        # moto's query draws its candidates from all_items(); only this partition's are read.
-        # Swapping the method on the instance is safe: the server runs one DynamoDB call at a
-        # time (moto_server.Serialized).
-        self.all_items = lambda: candidates  # type: ignore[method-assign]
-        try:
-            return generic(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
+        # only this partition's items are read
+        return _drawing_from(self, candidates, lambda: generic(self, hash_key, *args, **kwargs))
 
     return [(Table, "query", query)]
 
@@ -470,13 +475,11 @@ def _scan_patches() -> list[Patch]:
             else bisect.bisect_right([rank for rank, _ in ranked], start_after(self, start))
         )
         candidates = [item for _, item in ranked[begin:]]
-        # moto's scan draws its items from all_items() (as the Query patch: one DynamoDB call
-        # at a time, see moto_server.Serialized)
-        self.all_items = lambda: candidates  # type: ignore[method-assign]
-        try:
-            return generic(self, filters, limit, exclusive_start_key, *args, **kw)
-        finally:
-            del self.all_items
+        return _drawing_from(
+            self,
+            candidates,
+            lambda: generic(self, filters, limit, exclusive_start_key, *args, **kw),
+        )
 
     return [(Table, "scan", scan)]
 
