@@ -218,14 +218,15 @@ def consumer(name: str, stack: RunningStack) -> Consumer:
 
 @contextmanager
 def alone(stack: RunningStack, target: Consumer) -> Iterator[None]:
-    """The other consumers paused while `target` is measured, then put back as they were: an
-    idle processor still sweeps (a scan of the orders table after each restart, which holds
-    the local DynamoDB for seconds) and would stall the Lambda's drain mid-run."""
+    """Measure `target` alone: the other consumers paused meanwhile (an idle processor still
+    sweeps, a scan of the orders table after each restart that holds the local DynamoDB for
+    seconds and would stall the Lambda's drain mid-run); `target` and the others put back as
+    they were afterwards."""
     others = [consumer(name, stack) for name in KINDS if name != target.name]
     for other in others:
         other.pause()
     try:
         yield
     finally:
-        for other in others:
-            other.restore()
+        for kept in [target, *others]:
+            kept.restore()

@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
 from pathlib import Path
 
 from flashsale_kit.api import Api
@@ -203,49 +202,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = consumer(name, stack)
         if name == "lambda":
             notes.append(lambda_note(stack, settings.concurrencies))
-        others = ExitStack()
         try:
-            others.enter_context(alone(stack, target))
-            for concurrency in settings.concurrencies:
-                backlog = settings.backlog(concurrency)
-                start = start_on_empty_queues(stack, settings.step_timeout_s)
-                print(
-                    f"{name}: concurrency {concurrency}, backlog {backlog}; {start.describe()}",
-                    flush=True,
-                )
-                with PeakRss(stack) as peak:
-                    result, _ = drain_step(
-                        stack,
-                        target,
-                        concurrency,
-                        backlog,
-                        settings.latency_s,
-                        settings.step_timeout_s,
-                        out_dir,
+            with alone(stack, target):
+                for concurrency in settings.concurrencies:
+                    backlog = settings.backlog(concurrency)
+                    start = start_on_empty_queues(stack, settings.step_timeout_s)
+                    print(
+                        f"{name}: concurrency {concurrency}, backlog {backlog}; {start.describe()}",
+                        flush=True,
                     )
-                results.append(result)
-                print(
-                    f"  drained {result.finished}/{result.backlog} in "
-                    f"{fmt_num(result.steady_s, 1, 's')}: {fmt_num(result.rate_per_s, 1)}/s "
-                    f"(theoretical {result.theoretical_per_s:.1f}/s, ratio "
-                    f"{fmt_num(result.ratio, 2)}); DynamoDB calls per order "
-                    f"{fmt_num(result.dynamodb_calls_per_order, 1)}",
-                    flush=True,
-                )
-                if name == "lambda" and concurrency == max(settings.concurrencies):
-                    rss_line = (
-                        f"lambda at {concurrency} concurrent payments: peak RSS of the runtime "
-                        f"processes {fmt_num(peak.total_mib, 0, 'MiB')} in {peak.processes} "
-                        "processes"
+                    with PeakRss(stack) as peak:
+                        result, _ = drain_step(
+                            stack,
+                            target,
+                            concurrency,
+                            backlog,
+                            settings.latency_s,
+                            settings.step_timeout_s,
+                            out_dir,
+                        )
+                    results.append(result)
+                    print(
+                        f"  drained {result.finished}/{result.backlog} in "
+                        f"{fmt_num(result.steady_s, 1, 's')}: {fmt_num(result.rate_per_s, 1)}/s "
+                        f"(theoretical {result.theoretical_per_s:.1f}/s, ratio "
+                        f"{fmt_num(result.ratio, 2)}); DynamoDB calls per order "
+                        f"{fmt_num(result.dynamodb_calls_per_order, 1)}",
+                        flush=True,
                     )
-                    print(f"  {rss_line}", flush=True)
-                    notes.append(rss_line + ".")
-        except Exception as exc:  # report what was measured, then put the consumer back
+                    if name == "lambda" and concurrency == max(settings.concurrencies):
+                        rss_line = (
+                            f"lambda at {concurrency} concurrent payments: peak RSS of the runtime "
+                            f"processes {fmt_num(peak.total_mib, 0, 'MiB')} in {peak.processes} "
+                            "processes"
+                        )
+                        print(f"  {rss_line}", flush=True)
+                        notes.append(rss_line + ".")
+        except Exception as exc:  # report what was measured (alone put the consumers back)
             failed = True
             print(f"{name}: stopped: {exc}", file=sys.stderr)
-        finally:
-            target.restore()
-            others.close()
     concurrencies = sorted(settings.concurrencies)
     chart = plots.scaling_chart(
         {

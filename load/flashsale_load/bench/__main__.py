@@ -168,20 +168,17 @@ def drain_one(stack: RunningStack, s: BenchSettings, out: Path, name: str) -> di
         flush=True,
     )
     with alone(stack, target):
-        try:
-            target.pause()
-            discard_backlog(stack, target.queue)
-            result, records = drain_step(
-                stack,
-                target,
-                s.drain_concurrency,
-                s.drain_backlog,
-                s.drain_latency_s,
-                s.drain_timeout_s,
-                out,
-            )
-        finally:
-            target.restore()
+        target.pause()
+        discard_backlog(stack, target.queue)
+        result, records = drain_step(
+            stack,
+            target,
+            s.drain_concurrency,
+            s.drain_backlog,
+            s.drain_latency_s,
+            s.drain_timeout_s,
+            out,
+        )
     charges = Tables(stack).charges(records, workers=4)
     check = ledger_check({order_id: len(found) for order_id, found in charges.items()})
     print(
