@@ -173,7 +173,7 @@ class ScalingSqsPoller(Poller):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            wait = min(int(remaining + 0.999), DEFAULT_MAX_WAIT_TIME_SECONDS)
+            wait = min(int(remaining + 0.999), LONGEST_WAIT_SECONDS)
             messages += self._receive_once(batch_size - len(messages), wait)
         return messages
 
