@@ -93,3 +93,12 @@ def test_poison_message_reaches_the_dlq_after_max_receive_count_and_redrives_bac
     finally:
         sqs.delete_queue(QueueUrl=url)
         sqs.delete_queue(QueueUrl=dlq_url)
+
+
+def test_localstack_keeps_a_clients_connection_alive(aws):
+    """Each boto3 call reuses its pooled connection: a `Connection: close` answer (LocalStack's
+    hypercorn gateway) made every call reconnect and cost LocalStack a thread per request."""
+    sqs = aws("sqs")
+    for _ in range(2):
+        headers = sqs.list_queues(MaxResults=1)["ResponseMetadata"]["HTTPHeaders"]
+        assert headers.get("connection", "keep-alive").lower() != "close"
