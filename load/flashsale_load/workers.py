@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 import random
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from flashsale_kit.api import Api
-from flashsale_kit.polling import poll
+from flashsale_kit.polling import Ticker, poll
 from flashsale_kit.running import RunningStack
 from flashsale_load import config, machine, plots, scenarios
 from flashsale_load.analysis import OrderRecord
@@ -109,34 +108,20 @@ def trigger_scale_up(stack: RunningStack) -> str:
 
 
 class PeakRss:
-    """Samples the Lambda's runtime processes in the background: the peak of their summed RSS
-    and of their count."""
+    """The Lambda's runtime processes, sampled (`sample`, on a Ticker): the peak of their summed
+    RSS and of their count."""
 
-    def __init__(self, stack: RunningStack, interval: float = 1.0) -> None:
+    def __init__(self, stack: RunningStack) -> None:
         self.stack = stack
-        self.interval = interval
         self.total_mib: float | None = None
         self.processes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            pids = rss.lambda_pids(self.stack.function_name, self.stack.run_dir)
-            sizes = [rss.rss_mib(pid) for pid in pids]
-            known = [size for size in sizes if size is not None]
-            if known:
-                self.total_mib = max(self.total_mib or 0.0, sum(known))
-                self.processes = max(self.processes, len(known))
-            self._stop.wait(self.interval)
+    def sample(self) -> None:
+        pids = rss.lambda_pids(self.stack.function_name, self.stack.run_dir)
+        known = [size for size in map(rss.rss_mib, pids) if size is not None]
+        if known:
+            self.total_mib = max(self.total_mib or 0.0, sum(known))
+            self.processes = max(self.processes, len(known))
 
 
 def render(
@@ -211,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"{name}: concurrency {concurrency}, backlog {backlog}; {start.describe()}",
                         flush=True,
                     )
-                    with PeakRss(stack) as peak:
+                    peak = PeakRss(stack)
+                    with Ticker(peak.sample, 1.0, "peak-rss"):
                         result, _ = drain_step(
                             stack,
                             target,
