@@ -37,7 +37,7 @@ from flashsale_load.drain import DrainResult, drain_result
 from flashsale_load.leftovers import start_on_empty_queues
 from flashsale_load.order_records import wait_terminal, write_records
 from flashsale_load.phases import order_body
-from flashsale_load.report import fmt_num, machine_section, table, with_derived
+from flashsale_load.report import Column, fmt_num, machine_section, rows_table, with_derived
 from localaws_lambda_executor.scaling import AWS_SCALE_UP_PER_MINUTE, SCALE_UP_VAR
 
 
@@ -124,39 +124,27 @@ class PeakRss:
             self.processes = max(self.processes, len(known))
 
 
+#: the scaling table: one row per (consumer, concurrency)
+COLUMNS: list[Column] = [
+    ("consumer", lambda r: r.consumer),
+    ("concurrency", lambda r: str(r.concurrency)),
+    ("backlog", lambda r: str(r.backlog)),
+    ("drain time", lambda r: fmt_num(r.steady_s, 1, "s")),
+    ("orders/s", lambda r: fmt_num(r.rate_per_s, 1)),
+    ("theoretical/s", lambda r: fmt_num(r.theoretical_per_s, 1)),
+    ("ratio", lambda r: fmt_num(r.ratio, 2)),
+    ("incl. start-up", lambda r: fmt_num(r.wall_s, 1, "s")),
+    ("DynamoDB calls/order", lambda r: fmt_num(r.dynamodb_calls_per_order, 1)),
+    ("unfinished", lambda r: str(r.unfinished)),
+]
+
+
 def render(
     results: Sequence[DrainResult],
     settings: WorkersSettings,
     chart: str,
     notes: Sequence[str] = (),
 ) -> str:
-    rows = [
-        [
-            r.consumer,
-            str(r.concurrency),
-            str(r.backlog),
-            fmt_num(r.steady_s, 1, "s"),
-            fmt_num(r.rate_per_s, 1),
-            fmt_num(r.theoretical_per_s, 1),
-            fmt_num(r.ratio, 2),
-            fmt_num(r.wall_s, 1, "s"),
-            fmt_num(r.dynamodb_calls_per_order, 1),
-            str(r.unfinished),
-        ]
-        for r in results
-    ]
-    header = [
-        "consumer",
-        "concurrency",
-        "backlog",
-        "drain time",
-        "orders/s",
-        "theoretical/s",
-        "ratio",
-        "incl. start-up",
-        "DynamoDB calls/order",
-        "unfinished",
-    ]
     return (
         "\n\n".join(
             [
@@ -165,7 +153,7 @@ def render(
                 f"point, payment latency {settings.latency_s:g} s, each point on empty queues. "
                 "Drain time runs from the first order picked up to the last outcome; "
                 "theoretical = concurrency / latency.",
-                table(header, rows),
+                rows_table(COLUMNS, results),
                 *notes,
                 f"![scaling]({chart})",
                 machine_section(machine.machine_info()),
