@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from flashsale_kit.api import Answer, Api, order_body
+from flashsale_kit.polling import Ticker
 
 #: Scenario products get ids far above the default catalog (1..1000) and the tests' (900000+).
 PRODUCT_ID_BASE = 800_000_000
@@ -39,21 +39,19 @@ class SteadyLoad:
     ) -> None:
         self.api = api
         self.specs = specs
-        self.interval = 1.0 / rate
         self.limit = limit
         self.answers: list[Answer] = []
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._placed = 0
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="load")
-        self._thread = threading.Thread(target=self._run, name="steady-load", daemon=True)
+        self._ticker = Ticker(self._next, 1.0 / rate, "steady-load")
 
     def start(self) -> SteadyLoad:
-        self._thread.start()
+        self._ticker.start()
         return self
 
     def stop(self) -> list[Answer]:
-        self._stop.set()
-        self._thread.join()
+        self._ticker.stop(None)
         self._pool.shutdown(wait=True)
         with self._lock:
             return sorted(self.answers, key=lambda a: a.sent_at)
@@ -63,10 +61,9 @@ class SteadyLoad:
         with self._lock:
             self.answers.append(answer)
 
-    def _run(self) -> None:
-        next_at = time.monotonic()
-        for index in range(self.limit):
-            if self._stop.wait(max(0.0, next_at - time.monotonic())):
-                return
-            self._pool.submit(self._record, self.specs(index))
-            next_at += self.interval
+    def _next(self) -> bool:
+        """Submit the next order; False once `limit` are placed."""
+        if self._placed < self.limit:
+            self._pool.submit(self._record, self.specs(self._placed))
+            self._placed += 1
+        return self._placed < self.limit

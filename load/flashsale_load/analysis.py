@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -174,14 +175,8 @@ def completions_over_time(
     )
     if not offsets:
         return []
-    buckets = max(math.ceil(offsets[-1] / bucket_s), 1)
-    series, index = [(0.0, 0)], 0
-    for step in range(1, buckets + 1):
-        edge = step * bucket_s
-        while index < len(offsets) and offsets[index] <= edge:
-            index += 1
-        series.append((edge, index))
-    return series
+    edges = [step * bucket_s for step in range(1, max(math.ceil(offsets[-1] / bucket_s), 1) + 1)]
+    return [(0.0, 0), *((edge, bisect.bisect_right(offsets, edge)) for edge in edges)]
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,14 @@ import json
 import math
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from flashsale_load import config, plots, scenarios
 from flashsale_load.deployment import Deployment, Input, read_deployment
-from flashsale_load.report import fmt_num, table
+from flashsale_load.report import Column, fmt_num, rows_table
 
 DEFAULT_PRICING = config.LOAD_DIR / "pricing.toml"
 
@@ -204,29 +204,26 @@ def money(value: float) -> str:
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
-def cost_table(rows: Sequence[CostRow]) -> str:
-    header = [
-        "monthly orders",
-        "ECS tasks",
-        "ECS cost",
-        "Lambda cost",
+#: the study's table: one row per monthly volume
+COST_COLUMNS: list[Column] = [
+    ("monthly orders", lambda row: f"{row.orders:,.0f}"),
+    ("ECS tasks", lambda row: str(row.ecs_tasks)),
+    ("ECS cost", lambda row: money(row.ecs_total)),
+    ("Lambda cost", lambda row: money(row.lambda_total)),
+    (
         "savings with Lambda",
-        "Lambda without free tier",
-    ]
-    body = [
-        [
-            f"{row.orders:,.0f}",
-            str(row.ecs_tasks),
-            money(row.ecs_total),
-            money(row.lambda_total),
+        lambda row: (
             f"{money(row.savings)} ({row.savings / row.ecs_total * 100:.1f}%)"
             if row.ecs_total
-            else money(row.savings),
-            money(row.lambda_no_free_tier),
-        ]
-        for row in rows
-    ]
-    return table(header, body)
+            else money(row.savings)
+        ),
+    ),
+    ("Lambda without free tier", lambda row: money(row.lambda_no_free_tier)),
+]
+
+
+def cost_table(rows: Sequence[CostRow]) -> str:
+    return rows_table(COST_COLUMNS, rows)
 
 
 def assumptions(p: dict[str, Any]) -> list[str]:
@@ -253,29 +250,20 @@ def assumptions(p: dict[str, Any]) -> list[str]:
 
 def side_by_side(volumes: Sequence[float], p: dict[str, Any], deployed: Model | None) -> str:
     """Monthly totals of both models per volume; the deployed one n/a while unmeasured."""
-    header = [
-        "monthly orders",
-        "study: ECS",
-        "study: Lambda",
-        "deployed: ECS tasks",
-        "deployed: ECS",
-        "deployed: Lambda",
+
+    def deployed_cell(cell: Callable[[CostRow], str]) -> Callable[[tuple], str]:
+        return lambda pair: cell(pair[1]) if pair[1] else "n/a"
+
+    columns: list[Column] = [
+        ("monthly orders", lambda pair: f"{pair[0].orders:,.0f}"),
+        ("study: ECS", lambda pair: money(pair[0].ecs_total)),
+        ("study: Lambda", lambda pair: money(pair[0].lambda_total)),
+        ("deployed: ECS tasks", deployed_cell(lambda row: str(row.ecs_tasks))),
+        ("deployed: ECS", deployed_cell(lambda row: money(row.ecs_total))),
+        ("deployed: Lambda", deployed_cell(lambda row: money(row.lambda_total))),
     ]
-    body = []
-    for volume in volumes:
-        study = cost_row(volume, p)
-        row = cost_row(volume, p, deployed) if deployed else None
-        body.append(
-            [
-                f"{volume:,.0f}",
-                money(study.ecs_total),
-                money(study.lambda_total),
-                str(row.ecs_tasks) if row else "n/a",
-                money(row.ecs_total) if row else "n/a",
-                money(row.lambda_total) if row else "n/a",
-            ]
-        )
-    return table(header, body)
+    pairs = [(cost_row(v, p), cost_row(v, p, deployed) if deployed else None) for v in volumes]
+    return rows_table(columns, pairs)
 
 
 def crossing(even: float | None, model: Model | None, name: str) -> str:

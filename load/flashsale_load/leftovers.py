@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -57,13 +57,7 @@ class Leftovers:
         return text + (f"; {self.processing} still being paid" if self.processing else "")
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "queued": self.queued,
-            "failed": self.failed,
-            "processing": self.processing,
-            "waited_s": round(self.waited_s, 1),
-            "clean": self.clean,
-        }
+        return {**asdict(self), "waited_s": round(self.waited_s, 1), "clean": self.clean}
 
 
 def depths(stack: RunningStack, queues: Iterable[str]) -> dict[str, int]:

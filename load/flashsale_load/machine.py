@@ -29,14 +29,18 @@ SETTING_KEYS: tuple[str, ...] = (
 )
 
 
-def memory_mib() -> int | None:
+def _proc_line(path: str, prefix: str) -> str | None:
+    """The first line of /proc file `path` starting with `prefix`, after the `:`."""
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) // 1024
+        lines = Path(path).read_text().splitlines()
     except OSError:
         return None
-    return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(prefix)), None)
+
+
+def memory_mib() -> int | None:
+    total = _proc_line("/proc/meminfo", "MemTotal:")
+    return int(total.split()[0]) // 1024 if total else None
 
 
 def cpu_count() -> int:
@@ -52,18 +56,8 @@ def machine_info() -> dict[str, Any]:
         "memory_mib": memory_mib(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "cpu": _cpu_model(),
+        "cpu": _proc_line("/proc/cpuinfo", "model name"),
     }
-
-
-def _cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        return None
-    return None
 
 
 def pid_records(run_dir: Path) -> dict[str, int]:

@@ -14,6 +14,16 @@ from matplotlib.ticker import ScalarFormatter
 Series = Sequence[tuple[float, float]]
 
 
+def _finish(fig, ax, path: Path, labels: tuple[str, str, str], **grid: str) -> Path:
+    """Axis labels and title (x, y, title), a light grid, the legend; saved to `path`."""
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_title(labels[2])
+    ax.grid(alpha=0.3, **grid)
+    ax.legend()
+    return _save(fig, path)
+
+
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -32,12 +42,8 @@ def completions_chart(series: Mapping[str, Series], window_s: float | None, path
             ax.plot([], [], label=f"{label} (none)")
     if window_s:
         ax.axvline(window_s, color="grey", linestyle="--", linewidth=1, label="load stops")
-    ax.set_xlabel("seconds since the load started")
-    ax.set_ylabel("orders completed (cumulative)")
-    ax.set_title("Completions over time")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    labels = ("seconds since the load started", "orders completed (cumulative)")
+    return _finish(fig, ax, path, (*labels, "Completions over time"))
 
 
 def queue_depth_chart(
@@ -80,11 +86,7 @@ def outcome_bars(rows: Sequence[tuple[str, int, int, int]], path: Path) -> Path:
             [i + offset for i in range(len(rows))], [row[index] for row in rows], width, label=name
         )
     ax.set_xticks(range(len(rows)), labels)
-    ax.set_ylabel("orders")
-    ax.set_title("Orders per phase")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    return _finish(fig, ax, path, ("", "orders", "Orders per phase"), axis="y")
 
 
 def scaling_chart(
@@ -103,12 +105,8 @@ def scaling_chart(
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_formatter(ScalarFormatter())
-    ax.set_xlabel("concurrent payments")
-    ax.set_ylabel("orders drained per second")
-    ax.set_title(title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    return _save(fig, path)
+    labels = ("concurrent payments", "orders drained per second", title)
+    return _finish(fig, ax, path, labels, which="both")
 
 
 def cost_chart(
@@ -130,9 +128,5 @@ def cost_chart(
             label=f"break-even ~{break_even:,.0f} orders/month",
         )
     ax.set_xscale("log")
-    ax.set_xlabel("orders per month")
-    ax.set_ylabel("USD per month")
-    ax.set_title("ECS Fargate vs Lambda: monthly cost")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    return _save(fig, path)
+    labels = ("orders per month", "USD per month", "ECS Fargate vs Lambda: monthly cost")
+    return _finish(fig, ax, path, labels, which="both")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,15 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+#: a table column: its header and how an item's cell reads
+Column = tuple[str, Callable[[Any], str]]
+
+
+def rows_table(columns: Sequence[Column], items: Iterable[Any]) -> str:
+    """One row per item, one column per (header, cell)."""
+    return table([name for name, _ in columns], [[cell(i) for _, cell in columns] for i in items])
 
 
 _PHASE_ROWS: list[tuple[str, Callable[[PhaseSummary], str]]] = [

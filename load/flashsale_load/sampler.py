@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from flashsale_kit.polling import Ticker
 from flashsale_load import csvrows
 from flashsale_load.analysis import QueueSample, SamplerErrors
 
@@ -26,9 +27,7 @@ class QueueSampler:
         """`counts(url)`: the queue's visible and in-flight messages (RunningStack.queue_counts)."""
         self._counts = counts
         self._queues = dict(queues)
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(self.sample_once, interval, "queue-sampler")
         self._lock = threading.Lock()
         self.samples: list[QueueSample] = []
         #: label -> failed samples of that label (a queue that did not answer)
@@ -64,32 +63,17 @@ class QueueSampler:
             seen = self.failures.get(self.label, SamplerErrors())
             self.failures[self.label] = seen.add(f"{queue}: {type(exc).__name__}: {exc}")
 
-    @property
-    def errors(self) -> int:
-        with self._lock:
-            return sum(seen.count for seen in self.failures.values())
-
     def latest_total(self) -> int | None:
         """Messages in all queues at the last sample; None if it failed or none was taken."""
         with self._lock:
             return self._last_total
 
-    def _loop(self) -> None:
-        next_at = time.monotonic()
-        while not self._stop.is_set():
-            self.sample_once()
-            next_at += self._interval
-            self._stop.wait(max(next_at - time.monotonic(), 0.0))
-
     def start(self) -> QueueSampler:
-        self._thread = threading.Thread(target=self._loop, name="queue-sampler", daemon=True)
-        self._thread.start()
+        self._ticker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._ticker.stop()
 
     def write_csv(self, path: Path) -> None:
         with self._lock:

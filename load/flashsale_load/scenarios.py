@@ -19,18 +19,24 @@ CSV_PREFIX = "locust"
 class Scenario:
     name: str
     locustfile: Path
+    #: 0: a LoadTestShape drives users and duration (-u/-r/-t do not apply)
     users: int = 0
     spawn_rate: float = 0.0
-    #: a LoadTestShape drives users and duration; -u/-r/-t do not apply
-    shaped: bool = False
+
+    @property
+    def shaped(self) -> bool:
+        return not self.users
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "normal": Scenario("normal", LOCUSTFILES / "normal.py", users=5, spawn_rate=5),
-    "flash": Scenario("flash", LOCUSTFILES / "flash_sale.py", users=20, spawn_rate=20),
-    "spike": Scenario("spike", LOCUSTFILES / "spike.py", shaped=True),
-    "browse": Scenario("browse", LOCUSTFILES / "browse_buy.py", users=20, spawn_rate=5),
-    "closed": Scenario("closed", LOCUSTFILES / "closed_loop.py", users=8, spawn_rate=8),
+    scn.name: scn
+    for scn in (
+        Scenario("normal", LOCUSTFILES / "normal.py", users=5, spawn_rate=5),
+        Scenario("flash", LOCUSTFILES / "flash_sale.py", users=20, spawn_rate=20),
+        Scenario("spike", LOCUSTFILES / "spike.py"),
+        Scenario("browse", LOCUSTFILES / "browse_buy.py", users=20, spawn_rate=5),
+        Scenario("closed", LOCUSTFILES / "closed_loop.py", users=8, spawn_rate=8),
+    )
 }
 
 

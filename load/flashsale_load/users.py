@@ -8,7 +8,6 @@ HttpUser).
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ def _add_arguments(parser: Any) -> None:
     parser.add_argument(
         "--phase",
         choices=PHASE_NAMES,
-        default=os.environ.get("LOAD_PHASE") or DEFAULT_PHASE,
+        default=DEFAULT_PHASE,
         env_var="LOAD_PHASE",
         help="processing path to order through: sync, async-ecs or async-lambda",
     )
@@ -49,16 +48,15 @@ def _add_arguments(parser: Any) -> None:
     )
 
 
-def _option(environment: Environment, name: str, env_var: str, default: str) -> str:
-    options = environment.parsed_options
-    value = getattr(options, name, None) if options is not None else None
-    return value or os.environ.get(env_var) or default
+def _option(environment: Environment, name: str) -> str:
+    """An option added above, as locust parsed it (flag, else its env_var, else default)."""
+    return getattr(environment.parsed_options, name, None) or ""
 
 
 @events.test_start.add_listener
 def _open_log(environment: Environment, **_: Any) -> None:
     global _log
-    path = _option(environment, "orders_log", "LOAD_ORDERS_LOG", "")
+    path = _option(environment, "orders_log")
     if path and _log is None:
         _log = OrdersLogWriter(Path(path))
         _log.mark("start", time.time())
@@ -75,7 +73,7 @@ def _close_log(environment: Environment, **_: Any) -> None:
 
 @events.quitting.add_listener
 def _write_summary(environment: Environment, **_: Any) -> None:
-    path = _option(environment, "summary_file", "LOAD_SUMMARY_FILE", "")
+    path = _option(environment, "summary_file")
     if path:
         locust_stats.write(environment.stats, Path(path))
 
@@ -90,7 +88,7 @@ class StoreUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.rng = random.Random()
-        self.phase: Phase = phase(_option(self.environment, "phase", "LOAD_PHASE", DEFAULT_PHASE))
+        self.phase: Phase = phase(_option(self.environment, "phase") or DEFAULT_PHASE)
 
     def place_order(self) -> None:
         phase_ = self.phase

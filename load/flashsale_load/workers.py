@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 import random
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from flashsale_kit.api import Api
-from flashsale_kit.polling import poll
+from flashsale_kit.polling import Ticker, poll
 from flashsale_kit.running import RunningStack
 from flashsale_load import config, machine, plots, scenarios
 from flashsale_load.analysis import OrderRecord
@@ -38,7 +37,7 @@ from flashsale_load.drain import DrainResult, drain_result
 from flashsale_load.leftovers import start_on_empty_queues
 from flashsale_load.order_records import wait_terminal, write_records
 from flashsale_load.phases import order_body
-from flashsale_load.report import fmt_num, machine_section, table, with_derived
+from flashsale_load.report import Column, fmt_num, machine_section, rows_table, with_derived
 from localaws_lambda_executor.scaling import AWS_SCALE_UP_PER_MINUTE, SCALE_UP_VAR
 
 
@@ -109,34 +108,35 @@ def trigger_scale_up(stack: RunningStack) -> str:
 
 
 class PeakRss:
-    """Samples the Lambda's runtime processes in the background: the peak of their summed RSS
-    and of their count."""
+    """The Lambda's runtime processes, sampled (`sample`, on a Ticker): the peak of their summed
+    RSS and of their count."""
 
-    def __init__(self, stack: RunningStack, interval: float = 1.0) -> None:
+    def __init__(self, stack: RunningStack) -> None:
         self.stack = stack
-        self.interval = interval
         self.total_mib: float | None = None
         self.processes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
+    def sample(self) -> None:
+        pids = rss.lambda_pids(self.stack.function_name, self.stack.run_dir)
+        known = [size for size in map(rss.rss_mib, pids) if size is not None]
+        if known:
+            self.total_mib = max(self.total_mib or 0.0, sum(known))
+            self.processes = max(self.processes, len(known))
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            pids = rss.lambda_pids(self.stack.function_name, self.stack.run_dir)
-            sizes = [rss.rss_mib(pid) for pid in pids]
-            known = [size for size in sizes if size is not None]
-            if known:
-                self.total_mib = max(self.total_mib or 0.0, sum(known))
-                self.processes = max(self.processes, len(known))
-            self._stop.wait(self.interval)
+#: the scaling table: one row per (consumer, concurrency)
+COLUMNS: list[Column] = [
+    ("consumer", lambda r: r.consumer),
+    ("concurrency", lambda r: str(r.concurrency)),
+    ("backlog", lambda r: str(r.backlog)),
+    ("drain time", lambda r: fmt_num(r.steady_s, 1, "s")),
+    ("orders/s", lambda r: fmt_num(r.rate_per_s, 1)),
+    ("theoretical/s", lambda r: fmt_num(r.theoretical_per_s, 1)),
+    ("ratio", lambda r: fmt_num(r.ratio, 2)),
+    ("incl. start-up", lambda r: fmt_num(r.wall_s, 1, "s")),
+    ("DynamoDB calls/order", lambda r: fmt_num(r.dynamodb_calls_per_order, 1)),
+    ("unfinished", lambda r: str(r.unfinished)),
+]
 
 
 def render(
@@ -145,33 +145,6 @@ def render(
     chart: str,
     notes: Sequence[str] = (),
 ) -> str:
-    rows = [
-        [
-            r.consumer,
-            str(r.concurrency),
-            str(r.backlog),
-            fmt_num(r.steady_s, 1, "s"),
-            fmt_num(r.rate_per_s, 1),
-            fmt_num(r.theoretical_per_s, 1),
-            fmt_num(r.ratio, 2),
-            fmt_num(r.wall_s, 1, "s"),
-            fmt_num(r.dynamodb_calls_per_order, 1),
-            str(r.unfinished),
-        ]
-        for r in results
-    ]
-    header = [
-        "consumer",
-        "concurrency",
-        "backlog",
-        "drain time",
-        "orders/s",
-        "theoretical/s",
-        "ratio",
-        "incl. start-up",
-        "DynamoDB calls/order",
-        "unfinished",
-    ]
     return (
         "\n\n".join(
             [
@@ -180,7 +153,7 @@ def render(
                 f"point, payment latency {settings.latency_s:g} s, each point on empty queues. "
                 "Drain time runs from the first order picked up to the last outcome; "
                 "theoretical = concurrency / latency.",
-                table(header, rows),
+                rows_table(COLUMNS, results),
                 *notes,
                 f"![scaling]({chart})",
                 machine_section(machine.machine_info()),
@@ -211,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"{name}: concurrency {concurrency}, backlog {backlog}; {start.describe()}",
                         flush=True,
                     )
-                    with PeakRss(stack) as peak:
+                    peak = PeakRss(stack)
+                    with Ticker(peak.sample, 1.0, "peak-rss"):
                         result, _ = drain_step(
                             stack,
                             target,

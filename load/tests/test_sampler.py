@@ -40,7 +40,7 @@ def test_samples_every_queue_with_the_current_label(tmp_path):
 def test_a_failing_queue_is_counted_not_fatal():
     sampler = QueueSampler(FakeSqs({"u1": (1, 0)}).counts, {"order-queue": "u1", "gone": "u9"})
     sampler.sample_once()
-    assert sampler.errors == 1 and len(sampler.samples) == 1
+    assert sampler.failures[""].count == 1 and len(sampler.samples) == 1
     assert sampler.latest_total() is None  # an incomplete sample is no answer
 
 
@@ -68,4 +68,4 @@ def test_thread_samples_until_stopped():
         wait_until(lambda: len(sampler.samples) >= 3, timeout=5, interval=0.01)
     finally:
         sampler.stop()
-    assert not sampler._thread.is_alive()
+    assert not sampler._ticker._thread.is_alive()

@@ -104,14 +104,11 @@ class OrderStore(Protocol):
         """`transition`, answering with the order as written (None when not allowed)."""
 
     def fail_and_release(
-        self,
-        order_id: str,
-        allowed_from: set[OrderStatus],
-        order: Order | None = None,
-        **fields: Any,
+        self, order: Order | str, allowed_from: set[OrderStatus], **fields: Any
     ) -> bool:
-        """Move the order to `failed` and give its stock back, atomically; False when the move
-        is not allowed or the stock was already given back. `order` saves a read of its items."""
+        """Move the order (an Order, or its id: the store reads it) to `failed` and give its
+        stock back, atomically; False when the move is not allowed or the stock was already
+        given back. Passing the Order saves a read of its items."""
 
     def release_stock(self, order_id: str) -> bool:
         """Give the order's reserved stock back; True only the first time."""

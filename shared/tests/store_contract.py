@@ -160,7 +160,7 @@ class OrderStoreContract:
         order = new_order((1, 4), (2, 2))
         orders.place(order)
         assert orders.fail_and_release(
-            order.order_id, {OrderStatus.PENDING}, order=order, failure_reason="payment_declined"
+            order, {OrderStatus.PENDING}, failure_reason="payment_declined"
         )
         stored = orders.get(order.order_id)
         assert stored.status is OrderStatus.FAILED and stored.stock_released

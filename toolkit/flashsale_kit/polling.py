@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -35,3 +36,36 @@ def wait_until(
     if not value:
         raise WaitTimeout(f"{what} not met within {timeout} s (last value: {value!r})")
     return value
+
+
+class Ticker:
+    """Calls `tick` at a fixed rate, every `interval` seconds from `start()`, on a daemon thread
+    until `stop()` (or the end of a `with` block), or until `tick` returns False."""
+
+    def __init__(self, tick: Callable[[], object], interval: float, name: str = "ticker") -> None:
+        self._tick = tick
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> Ticker:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def __enter__(self) -> Ticker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        next_at = time.monotonic()
+        while not self._stop.wait(max(next_at - time.monotonic(), 0.0)):
+            if self._tick() is False:
+                return
+            next_at += self._interval

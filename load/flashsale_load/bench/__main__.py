@@ -1,28 +1,7 @@
-"""`python -m flashsale_load.bench`: the project's benchmarks, against the local
-stack, bounded in time; prints the figures and writes bench.json under results/.
-
-1. acceptance: sustained async orders/s with p99 under the limit (users stepped until p99 crosses
-   it), against the API (restarted with reservation coalescing on, then off) and against a bare
-   Flask+gunicorn endpoint with the API's gunicorn settings, started here on BENCH_BARE_PORT
-   -> `acceptance ratio: X.XX`; with each mode's mean and max batch size and DynamoDB calls per
-   accepted order (the moto server's request counts).
-   The acceptance orders are benchmark traffic: their queued messages are purged afterwards
-   and the orders failed with their stock released.
-2. draining, for each consumer (BENCH_CONSUMER: "ecs lambda", the processor and the payment
-   Lambda): the consumer paused, a backlog placed, the consumer resumed with a short latency
-   -> `drain ratio (<consumer>): X.XX` against concurrency / latency, with the DynamoDB calls
-   per order; the ledger must hold one charge per order; the consumer is put back afterwards.
-3. payment_fn cold start: module init in a fresh interpreter; first and warm invoke latency.
-4. RSS of the API, the processor and the Lambda process at the end.
-
-Every section starts on empty queues (leftovers.py: what earlier load or an earlier section
-left is failed and released), so no backlog is paid while another figure is measured. The exit
-status is 1 when a section fails or one of its correctness checks does (`failed_checks` in its
-result); a figure under its goal is printed, not failed.
-
-    python -m flashsale_load.bench                       # everything
-    python -m flashsale_load.bench --only acceptance drain
-"""
+"""`python -m flashsale_load.bench [--only SECTION ...]`: acceptance, drain, coldstart, rss
+against the local stack, each on empty queues (leftovers.py), bounded in time; prints the
+figures, writes bench.json under results/ and exits 1 when a section or one of its correctness
+checks (`failed_checks`) fails. What each section measures: load/README.md, "Benchmarks"."""
 
 from __future__ import annotations
 

@@ -112,9 +112,8 @@ def _record(order: Order, charge: Charge, deps: PaymentDeps) -> PaymentOutcome:
         status, reason = OrderStatus.COMPLETED, None
     else:
         done = deps.orders.fail_and_release(
-            order_id,
+            order,
             {OrderStatus.PROCESSING},
-            order=order,
             failed_at=utc_now(),
             failure_reason=DECLINED_REASON,
             payment_id=charge.payment_id,

@@ -156,12 +156,9 @@ class InMemoryOrderStore:
             return copy.deepcopy(self._orders[order_id])
 
     def fail_and_release(
-        self,
-        order_id: str,
-        allowed_from: set[OrderStatus],
-        order: Order | None = None,
-        **fields: Any,
+        self, order: Order | str, allowed_from: set[OrderStatus], **fields: Any
     ) -> bool:
+        order_id = order if isinstance(order, str) else order.order_id
         with self._lock:
             current = self._orders.get(order_id)
             if current is None or current.stock_released:

@@ -115,24 +115,20 @@ class DynamoDbOrderStore(OrderTables):
         return item_to_order(response["Attributes"])
 
     def fail_and_release(
-        self,
-        order_id: str,
-        allowed_from: set[OrderStatus],
-        order: Order | None = None,
-        **fields: Any,
+        self, order: Order | str, allowed_from: set[OrderStatus], **fields: Any
     ) -> bool:
-        order = order or self.get(order_id)
-        if order is None:
+        found = self.get(order) if isinstance(order, str) else order
+        if found is None:
             return False
         update = _transition_update(
             self.orders_table,
-            order_id,
+            found.order_id,
             allowed_from,
             OrderStatus.FAILED,
             fields,
             release=True,
         )
-        return self._commit.submit([{"Update": update}, *self._restock(order)])
+        return self._commit.submit([{"Update": update}, *self._restock(found)])
 
     def release_stock(self, order_id: str) -> bool:
         order = self.get(order_id)
