@@ -16,7 +16,8 @@ most of it plumbing rather than DynamoDB:
   once, against the same limit;
 - every condition was parsed again on every call, although a pipeline sends the same few
   expressions with the same few values over and over: the parsed condition (a tree evaluated
-  against an item, never changed by the evaluation) is kept per expression, names and values;
+  against an item, never changed by the evaluation) is kept per expression and the names and
+  values it refers to (an update's other values, such as its timestamp, are not part of it);
 - a Query on a table's own key sorted every item of the table to keep those of one partition
   (a ledger lookup cost 0.13 s of CPU once the table held the charges of a few thousand orders):
   it now starts from that partition's items; queries on an index keep moto's code;
@@ -164,14 +165,19 @@ def _condition_patches() -> list[Patch]:
         parser = generic(expr, json.loads(names), json.loads(values))
         return parser.parse(), parser.expr_attr_names_found, parser.expr_attr_values_found
 
-    def key(mapping: dict[str, Any] | None) -> str:
-        return json.dumps(mapping, sort_keys=True)
+    def key(mapping: dict[str, Any] | None, expr: str) -> str:
+        """The entries of `mapping` whose placeholder occurs in the expression (a superset of
+        those it refers to): an update's other values (its timestamp, a payment id) must not
+        make every call's condition a new one."""
+        if mapping is None:
+            return "null"
+        return json.dumps({k: v for k, v in mapping.items() if k in expr}, sort_keys=True)
 
     class Parsed:
         """Stands in for moto's parser: `parse()` and what it found come from the cache."""
 
         def __init__(self, expr: str | None, names: Any, values: Any) -> None:
-            self._args = (expr, key(names), key(values))
+            self._args = (expr, key(names, expr or ""), key(values, expr or ""))
             self.expr_attr_names_found: Any = None
             self.expr_attr_values_found: Any = None
 

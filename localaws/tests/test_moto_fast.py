@@ -128,6 +128,22 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
             )
             for q in ("1", "100")
         ],
+        *[  # the condition's own value and name change while the update's other value does too
+            lambda now=now, floor=floor, attr=attr: ddb.update_item(
+                TableName="orders",
+                Key={"order_id": {"S": "p-1"}},
+                UpdateExpression="SET stock = stock - :q, touched = :now",
+                ConditionExpression="#a >= :floor",
+                ExpressionAttributeNames={"#a": attr},
+                ExpressionAttributeValues={
+                    ":q": {"N": "0"},
+                    ":now": {"S": now},
+                    ":floor": {"N": floor},
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+            for now, floor, attr in (("t1", "1", "stock"), ("t2", "50", "stock"), ("t3", "1", "x"))
+        ],
         *[lambda kw=kw: _update(ddb, **kw) for kw in UPDATES],
         lambda: ddb.get_item(TableName="orders", Key={"order_id": {"S": "u-1"}}),
         *[
