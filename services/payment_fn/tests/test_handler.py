@@ -5,6 +5,7 @@ import json
 import pytest
 
 from flashsale.domain.model import OrderStatus
+from flashsale.ports import GatewayError
 from payment_fn import handler
 
 from .conftest import PeakTracker, World, emitted, sns_event, sqs_event
@@ -131,3 +132,29 @@ def test_cold_start_is_measured_and_logged_once(install, context, monkeypatch, l
     assert cold[0]["function_name"] == context.function_name  # Logger injected the context
     order_lines = [line for line in lines if line.get("message") == "order processed"]
     assert len(order_lines) == 2 and all(line.get("order_id") for line in order_lines)
+
+
+def test_a_failed_record_is_logged_once_with_a_traceback_only_when_unexpected(
+    install, context, warm, log_stream
+):
+    world = install(World())
+    (_, transient_body), (bug, bug_body) = world.place(), world.place()
+
+    def charge(order_id, amount, customer_id, idempotency_key=None):
+        if order_id == bug.order_id:
+            raise RuntimeError("a bug")
+        raise GatewayError("simulated outage")
+
+    world.gateway.charge = charge
+    event, ids = sqs_event(transient_body, bug_body)
+
+    response = handler.lambda_handler(event, context)
+
+    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == sorted(ids)
+    lines = emitted(log_stream.getvalue())
+    failed = [line for line in lines if line.get("message") == handler.RECORD_FAILED]
+    by_error = {line["error"].split("(")[0]: line for line in failed}
+    assert len(failed) == 2
+    assert sorted(by_error) == ["RuntimeError", "TransientPaymentError"]
+    assert "Traceback" in by_error["RuntimeError"]["exception"]
+    assert "exception" not in by_error["TransientPaymentError"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_xray_sdk.core import AWSXRayRecorder
 from aws_xray_sdk.core.lambda_launcher import LambdaContext
 
@@ -41,7 +40,7 @@ def with_headers(event: dict, headers: list[str | None], aws_headers=None) -> di
 def test_sqs_records_prefer_the_publishers_header():
     event, _ = sqs_event("a", "b", "c", "d")
     with_headers(event, [order_header(1), None, "garbled", None], [OTHER, OTHER, OTHER, None])
-    parents = [handler.sqs_trace_parent(SQSRecord(r)) for r in event["Records"]]
+    parents = [handler.sqs_trace_parent(r) for r in event["Records"]]
     assert parents == [
         TraceHeader.parse(order_header(1)),
         TraceHeader.parse(OTHER),
