@@ -35,7 +35,7 @@ MESSAGES_PER_PAYMENT = 2
 #: payments one invocation runs at once, at most (SQS's default batch of 10)
 MAX_PAYMENTS_PER_INVOCATION = 10
 #: records of a batch per payment slot of the invocation
-RECORDS_PER_PAYMENT = 5
+RECORDS_PER_PAYMENT = 10
 #: AWS refuses a BatchSize above 10 without a batching window of at least 1 s
 BATCHING_WINDOW_S = 1
 
