@@ -59,7 +59,7 @@ def localstack_env(cfg: PlatformConfig) -> dict[str, str]:
             # Twisted keeps connections alive; under hypercorn LocalStack answers every request
             # with `Connection: close` (its own workaround for an h11 keep-alive slowdown), so each
             # boto3 call opened a new connection and LocalStack started a thread for it. Twisted
-            # halved LocalStack's and the API's CPU per async order
+            # halved LocalStack's CPU per async order and cut the API's by about a third
             "GATEWAY_SERVER": "twisted",
             # LocalStack's services call each other (SNS delivering to SQS, the Lambda trigger
             # reading SQS) through a boto3 client; in memory, not over HTTP to itself: this
