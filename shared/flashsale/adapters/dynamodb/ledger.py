@@ -13,7 +13,6 @@ used: its first charge is returned, nothing is written, and the others' charges 
 
 from __future__ import annotations
 
-import random
 import time
 from decimal import Decimal
 from typing import Any
@@ -59,7 +58,7 @@ class DynamoDbPaymentLedger:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
-        for attempt in range(EXPIRED_RETRIES + 1):
+        for _ in range(EXPIRED_RETRIES + 1):
             # conflicts are retried by the group commit; StoreBusy when they persist
             reasons = self._commit.refusal([key_put, {"Put": charge}])
             if reasons is None:
@@ -72,7 +71,6 @@ class DynamoDbPaymentLedger:
             found = self._key_record(entry.idempotency_key)
             if found is not None:  # else it expired meanwhile: write again
                 return found[0]
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
         raise RuntimeError(f"idempotency key {entry.idempotency_key!r} kept expiring")
 
     def by_key(self, idempotency_key: str, now: float) -> LedgerEntry | None:
