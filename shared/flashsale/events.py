@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from flashsale.domain.model import Order, OrderItem, Route, utc_now
+from flashsale.domain.model import Order, OrderItem, PaymentTerms, Route, utc_now
 
 EVENT_TYPE = "OrderPlaced"
 #: Message attribute holding the publisher's X-Ray trace header (`Root=...;Parent=...;Sampled=1`).
@@ -40,6 +40,10 @@ class OrderPlaced:
     occurred_at: str = field(default_factory=utc_now)
     #: Not part of the body: sent as the TRACE_HEADER_ATTRIBUTE message attribute.
     trace_header: str | None = field(default=None, compare=False)
+
+    @property
+    def terms(self) -> PaymentTerms:
+        return PaymentTerms(self.customer_id, self.total)
 
     @classmethod
     def from_order(cls, order: Order) -> OrderPlaced:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from flashsale.domain.model import Charge, Order, OrderStatus, Product
+from flashsale.domain.model import Charge, Order, OrderStatus, PaymentTerms, Product
 from flashsale.domain.reservation import BatchRejection
 from flashsale.events import OrderPlaced
 
@@ -102,6 +102,11 @@ class OrderStore(Protocol):
         **fields: Any,
     ) -> Order | None:
         """`transition`, answering with the order as written (None when not allowed)."""
+
+    def claim(self, order_id: str, terms: PaymentTerms, **fields: Any) -> bool:
+        """Move an undecided order to `processing` (setting `fields`), only while its customer
+        and total are `terms` (what its event said): the consumer then charges `terms` without
+        reading the order. False when the order is missing, decided, or not on those terms."""
 
     def fail_and_release(
         self, order: Order | str, allowed_from: set[OrderStatus], **fields: Any

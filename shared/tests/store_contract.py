@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from decimal import Decimal
@@ -14,6 +15,7 @@ from flashsale.domain.model import (
     OrderItem,
     OrderStatus,
     OutOfStock,
+    PaymentTerms,
     Route,
     UnknownProduct,
 )
@@ -155,6 +157,22 @@ class OrderStoreContract:
         )
         assert orders.move(order.order_id, {OrderStatus.PENDING}, OrderStatus.FAILED) is None
         assert orders.move("missing", {OrderStatus.PENDING}, OrderStatus.PROCESSING) is None
+
+    def test_claim_holds_only_while_the_order_is_what_its_event_says(self, orders):
+        order = new_order((1, 2))
+        orders.place(order)
+        claim = functools.partial(orders.claim, order.order_id)
+        cheaper = PaymentTerms(order.customer_id, order.total - Decimal("0.01"))
+        someone_else = PaymentTerms(order.customer_id + 1, order.total)
+        assert not claim(cheaper) and not claim(someone_else)
+        assert orders.get(order.order_id).status is OrderStatus.PENDING
+        assert claim(order.terms, processing_at="2026-01-01T00:00:00.000Z")
+        stored = orders.get(order.order_id)
+        assert stored.status is OrderStatus.PROCESSING and stored.processing_at
+        assert claim(order.terms)  # a redelivery claims it again
+        orders.transition(order.order_id, {OrderStatus.PROCESSING}, OrderStatus.COMPLETED)
+        assert not claim(order.terms)
+        assert not orders.claim("missing", order.terms)
 
     def test_fail_and_release_is_one_step_and_happens_once(self, orders, products):
         order = new_order((1, 4), (2, 2))

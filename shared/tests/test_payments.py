@@ -9,8 +9,10 @@ from flashsale.domain.model import (
     ChargeStatus,
     Order,
     OrderItem,
+    OrderMismatch,
     OrderNotFound,
     OrderStatus,
+    PaymentTerms,
     Route,
 )
 from flashsale.ports import GatewayError
@@ -185,3 +187,62 @@ def test_status_changed_under_our_feet_is_reported_as_duplicate(orders):
     outcome = process_payment(order.order_id, PaymentDeps(orders, RacingGateway()))
     assert outcome.duplicate and outcome.status is OrderStatus.COMPLETED
     assert not outcome.charged
+
+
+class UnreadOrders(InMemoryOrderStore):
+    """Counts the reads of orders: get, and the claim that answers with the order (move)."""
+
+    def __init__(self, products) -> None:
+        super().__init__(products)
+        self.reads = 0
+
+    def get(self, order_id):
+        self.reads += 1
+        return super().get(order_id)
+
+    def move(self, order_id, allowed_from, to, **fields):
+        self.reads += to is OrderStatus.PROCESSING
+        return super().move(order_id, allowed_from, to, **fields)
+
+
+def test_with_its_events_terms_an_order_is_charged_them_without_a_read(products, ledger):
+    orders = UnreadOrders(products)
+    order = placed(orders)
+    outcome = process_payment(order.order_id, deps_for(orders, ledger), order.terms)
+    assert outcome.status is OrderStatus.COMPLETED and outcome.charged
+    [charge] = ledger.charges(order.order_id)
+    assert (charge.amount, charge.customer_id) == (order.total, order.customer_id)
+    assert orders.reads == 0
+    again = process_payment(order.order_id, deps_for(orders, ledger), order.terms)
+    assert again.duplicate and not again.charged and len(ledger.charges(order.order_id)) == 1
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        PaymentTerms(1, Decimal("0.01")),  # a tampered total
+        PaymentTerms(2, Decimal("39.98")),  # the right total, someone else's order
+    ],
+)
+def test_an_event_whose_terms_are_not_the_orders_charges_nothing(orders, ledger, terms):
+    order = placed(orders)
+    assert order.total == Decimal("39.98") and order.customer_id == 1
+    with pytest.raises(OrderMismatch):
+        process_payment(order.order_id, deps_for(orders, ledger), terms)
+    assert ledger.all() == []
+    assert orders.get(order.order_id).status is OrderStatus.PENDING
+    # the order's own event still pays it
+    assert process_payment(order.order_id, deps_for(orders, ledger), order.terms).charged
+
+
+def test_a_declined_event_order_gives_its_stock_back(orders, ledger):
+    order = placed(orders, quantity=3)
+    deps = deps_for(orders, ledger, decline_rate=1.0)
+    outcome = process_payment(order.order_id, deps, order.terms)
+    assert outcome.status is OrderStatus.FAILED and outcome.failure_reason == DECLINED_REASON
+    assert orders.get(order.order_id).stock_released and orders.products.get(1).stock == 10
+
+
+def test_an_unknown_orders_event_is_permanent(orders, ledger):
+    with pytest.raises(OrderNotFound):
+        process_payment("nope", deps_for(orders, ledger), PaymentTerms(1, Decimal("1")))

@@ -164,7 +164,7 @@ def place_sync_order(
     may exist, so only the reconciler, asking the gateway, may decide it."""
     order = _place(customer_id, lines, Route.SYNC, reserver, products)
     try:
-        outcome = process_payment(order.order_id, payment)
+        outcome = process_payment(order.order_id, payment, order.terms)
     except PaymentPending as exc:
         log.warning(
             "sync order %s: payment outcome unknown, left to the reconciler: %s",

@@ -157,11 +157,11 @@ class _OrdersDownAtPayment:
         self.inner = inner
         self.down = True
 
-    def move(self, order_id, allowed_from, to, **fields):
-        if self.down and to == "processing":
+    def claim(self, order_id, terms, **fields):
+        if self.down:
             self.down = False  # back for the compensation
             raise EndpointConnectionError(endpoint_url="http://127.0.0.1:4567")
-        return self.inner.move(order_id, allowed_from, to, **fields)
+        return self.inner.claim(order_id, terms, **fields)
 
     def __getattr__(self, name):
         return getattr(self.inner, name)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import payment_fn
 from flashsale import tracing
-from flashsale.domain.model import OrderNotFound
+from flashsale.domain.model import OrderMismatch, OrderNotFound
 from flashsale.events import TRACE_HEADER_ATTRIBUTE, InvalidEvent, decode
 from flashsale.services.payments import TransientPaymentError
 from payment_fn import runtime
@@ -39,10 +39,11 @@ if TYPE_CHECKING:
 #: Logged for each record that failed: the words of Powertools' batch processor, which the
 #: delivery-fault scenarios count per invocation.
 RECORD_FAILED = "Record processing exception; skipping this record"
-#: Failures whose message says it all (a poison body, an unknown order, a gateway error, an
-#: unknown outcome): logged without a traceback, whose formatting (Python parses the source line
-#: of every frame) was a fifth of a failing record's CPU. Any other error keeps its traceback.
-EXPECTED_FAILURES = (InvalidEvent, OrderNotFound, TransientPaymentError)
+#: Failures whose message says it all (a poison body, an unknown order, an event that is not its
+#: order's, a gateway error, an unknown outcome): logged without a traceback, whose formatting
+#: (Python parses the source line of every frame) was a fifth of a failing record's CPU. Any
+#: other error keeps its traceback.
+EXPECTED_FAILURES = (InvalidEvent, OrderNotFound, OrderMismatch, TransientPaymentError)
 
 
 class PaymentFailed(Exception):
@@ -62,7 +63,7 @@ def pay_message(body: str) -> dict[str, Any]:
     logger.thread_safe_append_keys(order_id=event.order_id)
     try:
         tracer.put_annotation("order_id", event.order_id)
-        result = runtime.get().pay(order={"order_id": event.order_id})
+        result = runtime.get().pay(order=runtime.pay_request(event))
         logger.info("order processed", extra={"outcome": result})
         return result
     except Exception as exc:  # the failure itself is logged once, by `settle`

@@ -12,11 +12,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
 from flashsale import aws, tracing
+from flashsale.domain.model import PaymentTerms
+from flashsale.events import OrderPlaced
 from flashsale.services.payments import PaymentDeps, PaymentOutcome, process_payment
 from flashsale.settings import Settings
 from payment_fn.idempotency import GroupedDynamoDBPersistenceLayer
@@ -46,7 +49,7 @@ class Runtime:
     deps: PaymentDeps
     idempotency: IdempotencyConfig
     persistence: GroupedDynamoDBPersistenceLayer
-    #: pay(order={"order_id": ...}) -> outcome dict; idempotent on order_id.
+    #: pay(order=pay_request(event)) -> outcome dict; idempotent on order_id.
     pay: Callable[..., dict[str, Any]]
     #: RECORDS_PER_SLOT x PAYMENT_CONCURRENCY threads: how many records of one batch are
     #: worked on at once (the gateway pays PAYMENT_CONCURRENCY of them at a time).
@@ -64,6 +67,16 @@ def outcome_dict(outcome: PaymentOutcome) -> dict[str, Any]:
         "duplicate": outcome.duplicate,
         "payment_id": outcome.payment_id,
         "failure_reason": outcome.failure_reason,
+    }
+
+
+def pay_request(event: OrderPlaced) -> dict[str, Any]:
+    """`pay`'s argument: the order's id (the idempotency key) and its terms as the event says,
+    JSON-safe like everything Powertools hashes."""
+    return {
+        "order_id": event.order_id,
+        "customer_id": event.customer_id,
+        "total": str(event.total),
     }
 
 
@@ -95,7 +108,8 @@ def build(settings: Settings, deps: PaymentDeps) -> Runtime:
         key_prefix=IDEMPOTENCY_KEY_PREFIX,
     )
     def pay(order: dict[str, Any]) -> dict[str, Any]:
-        return outcome_dict(process_payment(order["order_id"], deps))
+        terms = PaymentTerms(int(order["customer_id"]), Decimal(order["total"]))
+        return outcome_dict(process_payment(order["order_id"], deps, terms))
 
     executor = ThreadPoolExecutor(
         max_workers=RECORDS_PER_SLOT * max(1, settings.payment_concurrency),

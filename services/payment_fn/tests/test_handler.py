@@ -70,6 +70,20 @@ def test_records_of_a_batch_are_paid_up_to_payment_concurrency_at_once(install, 
     assert tracker.peak == 2
 
 
+def test_a_record_whose_total_is_not_its_orders_is_failed_and_never_charged(install, context, warm):
+    world = install(World())
+    order, body = world.place()
+    tampered = json.loads(body)
+    tampered["data"]["total"] = "0.01"
+    event, ids = sqs_event(json.dumps(tampered))
+
+    assert handler.lambda_handler(event, context) == {
+        "batchItemFailures": [{"itemIdentifier": ids[0]}]
+    }
+    assert world.ledger.charges(order.order_id) == []
+    assert world.orders.get(order.order_id).status is OrderStatus.PENDING
+
+
 def test_sns_event_pays_the_order(install, context, warm):
     world = install(World())
     order, body = world.place()

@@ -25,9 +25,9 @@ class CountingOrders:
         self.inner = inner
         self.starts = 0
 
-    def move(self, order_id, allowed_from, to, **fields):
+    def claim(self, order_id, terms, **fields):
         self.starts += 1
-        return self.inner.move(order_id, allowed_from, to, **fields)
+        return self.inner.claim(order_id, terms, **fields)
 
     def __getattr__(self, name):
         return getattr(self.inner, name)

@@ -56,7 +56,7 @@ def handle(message: Message, deps: PaymentDeps, backoff: Callable[[int], int]) -
     order_id = event.order_id
     retry_in = backoff(message.receive_count)
     try:
-        outcome = process_payment(order_id, deps)
+        outcome = process_payment(order_id, deps, event.terms)
     except TransientPaymentError as exc:
         return Disposition(Action.RETRY, Outcome.TRANSIENT, order_id, retry_in, detail=str(exc))
     except DomainError as exc:

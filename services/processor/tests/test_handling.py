@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -44,6 +45,18 @@ def test_an_unknown_order_is_left_for_the_dlq_with_a_backoff(world: World, confi
     )
     assert (disposition.action, disposition.outcome) == (Action.RETRY, Outcome.POISON)
     assert disposition.visibility == config.backoff(2)
+
+
+def test_an_event_whose_total_is_not_its_orders_is_poison_and_charges_nothing(world: World, config):
+    world.held.gate.set()
+    order, body = world.place()
+    tampered = json.loads(body)
+    tampered["data"]["total"] = str(order.total + 1)
+    disposition = handle(message(json.dumps(tampered)), world.deps, config.backoff)
+    assert (disposition.action, disposition.outcome) == (Action.RETRY, Outcome.POISON)
+    assert "total" in disposition.detail
+    assert world.orders.get(order.order_id).status is OrderStatus.PENDING
+    assert world.ledger.charges(order.order_id) == []
 
 
 def test_an_unexpected_error_is_retried(world: World, config):

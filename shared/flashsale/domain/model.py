@@ -26,6 +26,10 @@ class Route(StrEnum):
 
 
 TERMINAL_STATUSES: frozenset[OrderStatus] = frozenset({OrderStatus.COMPLETED, OrderStatus.FAILED})
+#: what a payment may start from (a claim moves the order to processing)
+UNDECIDED_STATUSES: frozenset[OrderStatus] = frozenset(
+    {OrderStatus.PENDING, OrderStatus.PROCESSING}
+)
 
 #: processing -> processing lets a redelivered message resume an order whose worker crashed.
 ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -101,6 +105,14 @@ class OrderNotFound(DomainError):
         self.order_id = order_id
 
 
+class OrderMismatch(DomainError):
+    """A payment request's terms (customer, total) differ from the stored order's: never charged."""
+
+    def __init__(self, order_id: str, detail: str):
+        super().__init__(f"order {order_id}: {detail}")
+        self.order_id = order_id
+
+
 class InvalidTransition(DomainError):
     """A caller asked for a status change the state machine forbids (a programming error)."""
 
@@ -169,6 +181,27 @@ class Order:
 
     def quantities(self) -> dict[int, int]:
         return total_quantities(self.items)
+
+    @property
+    def terms(self) -> PaymentTerms:
+        return PaymentTerms(self.customer_id, self.total)
+
+
+@dataclass(frozen=True)
+class PaymentTerms:
+    """Who pays how much for an order, as its OrderPlaced event says: a consumer charges these
+    once the stored order has been claimed on the condition that they are its own."""
+
+    customer_id: int
+    total: Decimal
+
+    def mismatch(self, order: Order) -> str | None:
+        """How the stored `order` differs from these terms (None: it does not)."""
+        if order.customer_id != self.customer_id:
+            return f"customer {self.customer_id} asked, {order.customer_id} stored"
+        if order.total != self.total:
+            return f"total {self.total} asked, {order.total} stored"
+        return None
 
 
 @dataclass

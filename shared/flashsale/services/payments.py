@@ -1,10 +1,13 @@
 """The one payment flow: the API (sync), the ECS processor and the payment Lambda all call it.
 
-pending|processing -> processing (conditional, answering with the order: no read) -> charge with
-the order's idempotency key -> completed | failed with its stock released (one transaction).
-Three DynamoDB calls per order. Safe under at-least-once delivery: an order already
-completed/failed is reported, not charged; a retry of an order left `processing` charges with
-the same key, so the gateway replays the first charge instead of making a second.
+pending|processing -> processing (a conditional claim) -> charge with the order's idempotency
+key -> completed | failed with its stock released (one transaction). A consumer holding the
+order's event claims on the condition that the stored customer and total are the event's and
+charges those: no read, and the claim shares a transaction with concurrent ones. Without the
+event, the claim answers with the order instead (one UpdateItem). Safe under at-least-once
+delivery: an order already completed/failed is reported, not charged; a retry of an order left
+`processing` charges with the same key, so the gateway replays the first charge instead of
+making a second; an event whose terms are not the order's charges nothing (OrderMismatch).
 
 An unknown outcome (the gateway's answer was lost) is never guessed: the order stays
 `processing` (PaymentPending) until `reconcile_payment` asks the gateway by key.
@@ -14,7 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flashsale.domain.model import Charge, Order, OrderNotFound, OrderStatus, utc_now
+from flashsale.domain.model import (
+    UNDECIDED_STATUSES,
+    Charge,
+    Order,
+    OrderMismatch,
+    OrderNotFound,
+    OrderStatus,
+    PaymentTerms,
+    utc_now,
+)
 from flashsale.ports import ChargeOutcomeUnknown, GatewayError, OrderStore, PaymentGateway
 
 DECLINED_REASON = "payment_declined"
@@ -57,25 +69,47 @@ def payment_key(order_id: str) -> str:
     return f"order-{order_id}"
 
 
-def process_payment(order_id: str, deps: PaymentDeps) -> PaymentOutcome:
-    """Pay for an order. Raises OrderNotFound (permanent), TransientPaymentError (retry) or
-    PaymentPending (the outcome is unknown: retry or reconcile, never fail the order)."""
-    order = deps.orders.move(
-        order_id,
-        {OrderStatus.PENDING, OrderStatus.PROCESSING},
-        OrderStatus.PROCESSING,
-        processing_at=utc_now(),
-    )
-    if order is None:  # already decided, or unknown
-        return _already_decided(_reload(order_id, deps), deps)
+def process_payment(
+    order_id: str, deps: PaymentDeps, terms: PaymentTerms | None = None
+) -> PaymentOutcome:
+    """Pay for an order. Raises OrderNotFound (permanent), OrderMismatch (the terms are not the
+    order's: permanent, nothing charged), TransientPaymentError (retry) or PaymentPending (the
+    outcome is unknown: retry or reconcile, never fail the order).
+
+    With `terms` (what the order's event says), the order is claimed on the condition that they
+    are its own and charged without being read: the claim needs no answer, so it shares a
+    transaction with concurrent ones. Without, the claim answers with the order."""
+    order: Order | str = order_id
+    if terms is None:
+        moved = deps.orders.move(
+            order_id, set(UNDECIDED_STATUSES), OrderStatus.PROCESSING, processing_at=utc_now()
+        )
+        if moved is None:  # already decided, or unknown
+            return _already_decided(_reload(order_id, deps), deps)
+        order, terms = moved, moved.terms
+    elif not deps.orders.claim(order_id, terms, processing_at=utc_now()):
+        return _unclaimed(order_id, terms, deps)
     key = payment_key(order_id) if deps.idempotency_keys else None
     try:
-        charge = deps.gateway.charge(order_id, order.total, order.customer_id, key)
+        charge = deps.gateway.charge(order_id, terms.total, terms.customer_id, key)
     except GatewayError as exc:
         raise TransientPaymentError(order_id, exc) from exc
     except ChargeOutcomeUnknown as exc:
         raise PaymentPending(order_id, exc) from exc
     return _record(order, charge, deps)
+
+
+def _unclaimed(order_id: str, terms: PaymentTerms, deps: PaymentDeps) -> PaymentOutcome:
+    """Why a claim was refused: the order is decided (a redelivery), unknown, or not what its
+    event says."""
+    order = _reload(order_id, deps)
+    if order.is_terminal:
+        return _already_decided(order, deps)
+    mismatch = terms.mismatch(order)
+    if mismatch is not None:
+        raise OrderMismatch(order_id, mismatch)
+    # undecided and as the event says: its status changed under the claim; try again later
+    raise TransientPaymentError(order_id, RuntimeError(f"claim refused at status {order.status}"))
 
 
 def reconcile_payment(
@@ -96,11 +130,13 @@ def reconcile_payment(
             raise TransientPaymentError(order_id, exc) from exc
     if charge is not None:
         return _record(order, charge, deps)
-    return process_payment(order_id, deps) if charge_if_absent else None
+    return process_payment(order_id, deps, order.terms) if charge_if_absent else None
 
 
-def _record(order: Order, charge: Charge, deps: PaymentDeps) -> PaymentOutcome:
-    order_id = order.order_id
+def _record(order: Order | str, charge: Charge, deps: PaymentDeps) -> PaymentOutcome:
+    """Write the charge's outcome; `order` is the Order when it was read (a decline then gives
+    its stock back without reading it again), else its id."""
+    order_id = order if isinstance(order, str) else order.order_id
     if charge.approved:
         done = deps.orders.transition(
             order_id,

@@ -6,16 +6,18 @@ import copy
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from flashsale.adapters.price_cache import CachedPrices, PriceCache
 from flashsale.domain.model import (
+    UNDECIDED_STATUSES,
     ChargeStatus,
     Order,
     OrderStatus,
+    PaymentTerms,
     Product,
     check_transition,
     check_transition_fields,
@@ -141,14 +143,30 @@ class InMemoryOrderStore:
     ) -> bool:
         return self.move(order_id, allowed_from, to, **fields) is not None
 
+    def claim(self, order_id: str, terms: PaymentTerms, **fields: Any) -> bool:
+        moved = self._move(order_id, UNDECIDED_STATUSES, OrderStatus.PROCESSING, fields, terms)
+        return moved is not None
+
     def move(
         self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
+    ) -> Order | None:
+        return self._move(order_id, allowed_from, to, fields)
+
+    def _move(
+        self,
+        order_id: str,
+        allowed_from: Set[OrderStatus],
+        to: OrderStatus,
+        fields: dict[str, Any],
+        terms: PaymentTerms | None = None,
     ) -> Order | None:
         check_transition(allowed_from, to)
         check_transition_fields(fields)
         with self._lock:
             order = self._orders.get(order_id)
             if order is None or order.status not in allowed_from:
+                return None
+            if terms is not None and terms.mismatch(order) is not None:
                 return None
             self._orders[order_id] = replace(
                 order, status=OrderStatus(to), updated_at=utc_now(), **fields

@@ -13,7 +13,7 @@ local stack free of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -28,8 +28,10 @@ from flashsale.adapters.dynamodb.group_commit import GroupCommit
 from flashsale.adapters.dynamodb.reservations import DynamoDbReservationStore
 from flashsale.adapters.dynamodb.transact import MAX_TRANSACTION_ITEMS, OrderTables
 from flashsale.domain.model import (
+    UNDECIDED_STATUSES,
     Order,
     OrderStatus,
+    PaymentTerms,
     Route,
     check_transition,
     check_transition_fields,
@@ -97,6 +99,12 @@ class DynamoDbOrderStore(OrderTables):
         self, order_id: str, allowed_from: set[OrderStatus], to: OrderStatus, **fields: Any
     ) -> bool:
         update = _transition_update(self.orders_table, order_id, allowed_from, to, fields)
+        return self._commit.submit([{"Update": update}])
+
+    def claim(self, order_id: str, terms: PaymentTerms, **fields: Any) -> bool:
+        update = _transition_update(
+            self.orders_table, order_id, UNDECIDED_STATUSES, OrderStatus.PROCESSING, fields, terms
+        )
         return self._commit.submit([{"Update": update}])
 
     def move(
@@ -171,13 +179,15 @@ _NOT_RELEASED = "(attribute_not_exists(stock_released) OR stock_released = :no)"
 def _transition_update(
     table: str,
     order_id: str,
-    allowed_from: set[OrderStatus],
+    allowed_from: Set[OrderStatus],
     to: OrderStatus,
     fields: dict[str, Any],
+    terms: PaymentTerms | None = None,
     release: bool = False,
 ) -> dict[str, Any]:
     """The conditional UpdateItem of a status change (also a transaction's Update action);
-    `release` also marks the stock given back, only if it was not already."""
+    `terms` also requires the order's customer and total to be those; `release` also marks the
+    stock given back, only if it was not already."""
     check_transition(allowed_from, to)
     check_transition_fields(fields)
     names, values, sets, removes = field_updates(fields)
@@ -188,6 +198,10 @@ def _transition_update(
     for index, status in enumerate(sources):
         values[f":s{index}"] = value(status)
     condition = "#status IN ({})".format(", ".join(f":s{i}" for i in range(len(sources))))
+    if terms is not None:
+        names.update({"#customer": "customer_id", "#total": "total"})
+        values.update({":customer": value(terms.customer_id), ":total": value(terms.total)})
+        condition += " AND #customer = :customer AND #total = :total"
     if release:
         sets.append("stock_released = :yes")
         values.update({":yes": value(True), ":no": value(False)})
