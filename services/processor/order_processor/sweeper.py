@@ -38,6 +38,7 @@ from typing import Protocol
 from flashsale.domain.model import Order, OrderStatus, Route
 from flashsale.events import OrderPlaced
 from flashsale.ports import EventPublisher
+from order_processor.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class SweepConfig:
 
 @dataclass
 class SweepResult:
-    republished: dict[Reason, list[str]] = field(default_factory=lambda: {r: [] for r in Reason})
+    republished: Tally[Reason] = field(default_factory=lambda: Tally({r: [] for r in Reason}))
     failed: list[str] = field(default_factory=list)
     #: Stale orders left alone because their queue's backlog may still hold their messages.
     waiting: int = 0
@@ -89,14 +90,9 @@ class SweepResult:
     #: Whether this sweep read the orders table (see Sweeper.sweep).
     scanned: bool = False
 
-    @property
-    def count(self) -> int:
-        return sum(len(ids) for ids in self.republished.values())
-
     def summary(self) -> dict[str, object]:
         return {
-            "republished": self.count,
-            **{str(reason): len(ids) for reason, ids in self.republished.items()},
+            **self.republished.summary("republished"),
             "failed": len(self.failed),
             "waiting_for_backlog": self.waiting,
             "unreachable_routes": self.unreachable,
@@ -144,7 +140,7 @@ class Sweeper:
         chosen = self._choose(self.orders.undecided(states), states, result)
         if self.config.dry_run:
             for order, reason in chosen:
-                result.republished[reason].append(order.order_id)
+                result.republished.add(reason, order.order_id)
         elif chosen:
             self._publish(chosen, result)
             if result.failed:  # e.g. the topic is not back yet: look again next sweep
@@ -201,7 +197,7 @@ class Sweeper:
             fields = {"order_id": order.order_id, "route": str(order.route), "reason": str(reason)}
             if error is None:
                 self._recent[order.order_id] = self._monotonic()
-                result.republished[reason].append(order.order_id)
+                result.republished.add(reason, order.order_id)
                 log.info("order re-published", extra={**fields, "status": str(order.status)})
             else:
                 result.failed.append(order.order_id)
@@ -258,7 +254,7 @@ class PeriodicSweeper:
         except Exception:
             log.exception("sweep failed")
         else:
-            if result.count or result.failed or result.waiting or result.unreachable:
+            if result.republished.total or result.failed or result.waiting or result.unreachable:
                 log.info("sweep", extra=result.summary())
         if self.reconcile is None:
             return
