@@ -19,7 +19,7 @@ from flashsale_kit.running import RunningStack
 from flashsale_kit.tables import Tables
 from flashsale_load import machine, proc, run
 from flashsale_load.locust_stats import RequestStats
-from flashsale_load.report import fmt_num, per
+from flashsale_load.report import fmt_num, quotient
 
 PHASE = "async-ecs"
 API = "api"
@@ -139,17 +139,9 @@ class IntakeFigures:
     dynamodb_calls: int | None
     transact_writes: int | None
 
-    @property
-    def mean_batch(self) -> float | None:
-        return per(self.orders, self.writes)
-
-    @property
-    def calls_per_order(self) -> float | None:
-        return per(self.dynamodb_calls, self.orders)
-
-    @property
-    def transact_writes_per_order(self) -> float | None:
-        return per(self.transact_writes, self.orders)
+    mean_batch = quotient("orders", "writes")
+    calls_per_order = quotient("dynamodb_calls", "orders")
+    transact_writes_per_order = quotient("transact_writes", "orders")
 
     def line(self, label: str) -> str:
         return (
