@@ -20,14 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flashsale.domain.model import Order, OrderStatus, Route
+from flashsale.domain.model import Order, OrderStatus, Route, parse_utc
 from flashsale.services.payments import (
     PaymentDeps,
     PaymentOutcome,
     TransientPaymentError,
     reconcile_payment,
 )
-from order_processor.sweeper import UndecidedOrders, parse_ts
+from order_processor.sweeper import UndecidedOrders
 from order_processor.tally import Tally
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class Reconciler:
             order
             for order in self.orders.undecided(ALL_ROUTES)
             if order.status is OrderStatus.PROCESSING
-            and (now - parse_ts(order.updated_at)).total_seconds() > self.config.older_than
+            and (now - parse_utc(order.updated_at)).total_seconds() > self.config.older_than
         ]
 
     def reconcile(self) -> ReconcileResult:

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from flashsale.domain.model import Order, OrderStatus, Route
+from flashsale.domain.model import Order, OrderStatus, Route, parse_utc
 from flashsale.events import OrderPlaced
 from flashsale.ports import EventPublisher
 from order_processor.tally import Tally
@@ -97,10 +97,6 @@ class SweepResult:
             "waiting_for_backlog": self.waiting,
             "unreachable_routes": self.unreachable,
         }
-
-
-def parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class Sweeper:
@@ -165,11 +161,11 @@ class Sweeper:
             state = states.get(order.route)
             if state is None or order.order_id in self._recent:
                 continue
-            if parse_ts(order.updated_at) < state.created_at:
+            if parse_utc(order.updated_at) < state.created_at:
                 lost.append(order)
             elif (
                 order.status is OrderStatus.PENDING
-                and (now - parse_ts(order.created_at)).total_seconds() > self.config.older_than
+                and (now - parse_utc(order.created_at)).total_seconds() > self.config.older_than
             ):
                 stale[order.route].append(order)
         chosen = [(order, Reason.LOST) for order in lost]
