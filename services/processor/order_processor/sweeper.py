@@ -245,22 +245,22 @@ class PeriodicSweeper:
             self.tick()
 
     def tick(self) -> None:
-        try:
-            result = self.sweeper.sweep()
-        except Exception:
-            log.exception("sweep failed")
-        else:
-            if result.republished.total or result.failed or result.waiting or result.unreachable:
-                log.info("sweep", extra=result.summary())
+        _logged("sweep", self.sweeper.sweep)
         if self.reconcile is None:
             return
         if self._monotonic() - self._reconciled_at < self.reconcile_every:
             return
         self._reconciled_at = self._monotonic()
-        try:
-            summary = self.reconcile().summary()
-        except Exception:
-            log.exception("reconcile failed")
-            return
-        if any(summary.values()):
-            log.info("reconcile", extra=summary)
+        _logged("reconcile", self.reconcile)
+
+
+def _logged(name: str, run: Callable[[], Report]) -> None:
+    """Run one pass; log its summary when it found anything, or its failure (the next pass
+    runs all the same)."""
+    try:
+        summary = run().summary()
+    except Exception:
+        log.exception(f"{name} failed")
+        return
+    if any(summary.values()):
+        log.info(name, extra=summary)

@@ -257,3 +257,26 @@ def test_a_queue_that_comes_back_triggers_a_scan():
     clock.now = 30
     queues.broken.clear()
     assert sweep.sweep().scanned
+
+
+def test_a_periodic_pass_logs_what_it_found_or_its_failure_and_nothing_when_idle(caplog):
+    def broken_reconcile():
+        raise RuntimeError("gateway down")
+
+    caplog.set_level("INFO", logger="order_processor.sweeper")
+    idle = PeriodicSweeper(sweeper(Orders(), Queues()), 1, reconcile_every=1)
+    idle.tick()
+    assert [r.getMessage() for r in caplog.records] == []
+    clock = Clock()
+    busy = PeriodicSweeper(
+        sweeper(Orders(order(300)), Queues()),
+        1,
+        reconcile=broken_reconcile,
+        reconcile_every=1,
+        monotonic=clock,
+    )
+    clock.now = 5.0  # the reconcile is due
+    busy.tick()
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == ["order re-published", "sweep", "reconcile failed"]
+    assert caplog.records[1].republished == 1 and caplog.records[1].stale == 1
