@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from flashsale_kit.api import answers
+from flashsale_kit.api import answers, order_body
 from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
 from flashsale_kit.tables import Tables
@@ -189,10 +189,9 @@ def intake_figures(
 def warm_up(api_url: str, orders: int = 16) -> None:
     """A few orders over fresh connections (so every worker gets some) before measuring: a
     restarted API's workers load their price caches and clients first."""
-    body = {"customer_id": 1, "items": [{"product_id": 1, "quantity": 1}]}
     for _ in range(orders):
         with suppress(requests.RequestException):
-            requests.post(f"{api_url}/orders/async", json=body, timeout=30)
+            requests.post(f"{api_url}/orders/async", json=order_body(1, 1), timeout=30)
 
 
 @contextmanager
