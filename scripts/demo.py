@@ -15,9 +15,9 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from flashsale.domain.model import parse_utc
 from flashsale_kit.api import Api, answers
 
 TIMESTAMP_FIELDS = {
@@ -62,9 +62,7 @@ class Result:
 
 
 def _epoch(value: str | None) -> float | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return parse_utc(value).timestamp() if value else None
 
 
 class Timeline:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flashsale.domain.model import parse_utc
 from flashsale_kit.tables import ChargeRow, OrderRow
 
 APPROVED = "approved"
@@ -113,4 +114,4 @@ def stock_violations(
 def _age(timestamp: str, now: datetime | None) -> float | None:
     if not timestamp or now is None:
         return None
-    return (now - datetime.fromisoformat(timestamp.replace("Z", "+00:00"))).total_seconds()
+    return (now - parse_utc(timestamp)).total_seconds()

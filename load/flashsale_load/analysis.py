@@ -6,8 +6,8 @@ import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
+from flashsale.domain.model import parse_utc
 from flashsale_load.locust_stats import RequestStats
 from flashsale_load.orderlog import OrdersLog
 
@@ -16,9 +16,7 @@ TERMINAL = frozenset({"completed", "failed"})
 
 def parse_ts(value: str | None) -> float | None:
     """The API's ISO-8601 UTC timestamps (`2026-01-31T12:00:00.123Z`) as unix seconds."""
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return parse_utc(value).timestamp() if value else None
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,15 @@ from flashsale_load import machine
 PROCESSOR = "processor"
 #: messages the processor holds per payment slot
 MESSAGES_PER_PAYMENT = 2
-#: payments one invocation runs at once, at most (SQS's default batch of 10)
+#: payments one invocation runs at once, at most
 MAX_PAYMENTS_PER_INVOCATION = 10
 #: records of a batch per payment slot of the invocation
 RECORDS_PER_PAYMENT = 10
-#: AWS refuses a BatchSize above 10 without a batching window of at least 1 s
+#: AWS refuses a BatchSize above this without a batching window of at least BATCHING_WINDOW_S
+MAX_BATCH_WITHOUT_WINDOW = 10
 BATCHING_WINDOW_S = 1
+#: an event source mapping's BatchSize when it names none (SQS's default)
+DEFAULT_BATCH_SIZE = 10
 
 #: the launcher's variables for the processor -> the variable the running processor shows
 LAUNCHER_KEYS = {
@@ -170,7 +173,7 @@ class LambdaConsumer(_Tuned):
             scaling = mapping.get("ScalingConfig") or {}
             self._original_scaling = scaling.get("MaximumConcurrency") or 0
             self._original_batch = (
-                int(mapping.get("BatchSize") or 10),
+                int(mapping.get("BatchSize") or DEFAULT_BATCH_SIZE),
                 int(mapping.get("MaximumBatchingWindowInSeconds") or 0),
             )
             self._original_reserved = lambda_levers.reserved_concurrency(self.stack)
@@ -190,7 +193,10 @@ class LambdaConsumer(_Tuned):
             self.stack,
             True,
             maximum_concurrency=max(split.batches, MIN_MAXIMUM_CONCURRENCY),
-            batch=(split.batch_size, BATCHING_WINDOW_S if split.batch_size > 10 else 0),
+            batch=(
+                split.batch_size,
+                BATCHING_WINDOW_S if split.batch_size > MAX_BATCH_WITHOUT_WINDOW else 0,
+            ),
         )
 
     def restore(self) -> None:

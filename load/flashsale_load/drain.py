@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flashsale_load.analysis import OrderRecord
-from flashsale_load.report import per
+from flashsale_load.report import fmt_num, quotient
 
 
 @dataclass(frozen=True)
@@ -50,22 +50,19 @@ class DrainResult:
             return None
         return max(self.last_done_ts - self.resumed_ts, 1e-9)
 
-    @property
-    def rate_per_s(self) -> float | None:
-        return per(self.finished, self.steady_s)
+    rate_per_s = quotient("finished", "steady_s")
+    wall_rate_per_s = quotient("finished", "wall_s")
+    dynamodb_calls_per_order = quotient("dynamodb_calls", "finished")
+    ratio = quotient("rate_per_s", "theoretical_per_s")
 
-    @property
-    def wall_rate_per_s(self) -> float | None:
-        return per(self.finished, self.wall_s)
-
-    @property
-    def dynamodb_calls_per_order(self) -> float | None:
-        return per(self.dynamodb_calls, self.finished)
-
-    @property
-    def ratio(self) -> float | None:
-        rate = self.rate_per_s
-        return rate / self.theoretical_per_s if rate is not None else None
+    def line(self) -> str:
+        """The drain's figures in one line (`make bench` and `make load-workers`)."""
+        return (
+            f"drained {self.finished}/{self.backlog} in {fmt_num(self.steady_s, 1, 's')}: "
+            f"{fmt_num(self.rate_per_s, 1)} orders/s, theoretical {self.theoretical_per_s:.1f}/s, "
+            f"ratio {fmt_num(self.ratio, 2)} (incl. start-up {fmt_num(self.wall_rate_per_s, 1)}"
+            f"/s); DynamoDB calls per order {fmt_num(self.dynamodb_calls_per_order, 1)}"
+        )
 
 
 def drain_result(

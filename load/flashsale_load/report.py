@@ -22,6 +22,11 @@ def per(amount: float | None, count: float | None) -> float | None:
     return None if amount is None or not count else amount / count
 
 
+def quotient(amount: str, count: str) -> property:
+    """A derived figure of a dataclass: its field (or property) `amount` per `count`, by `per`."""
+    return property(lambda self: per(getattr(self, amount), getattr(self, count)))
+
+
 def with_derived(obj: Any) -> dict[str, Any]:
     """A dataclass's fields and its derived figures (each property of its class), for JSON."""
     derived = [name for name, attr in vars(type(obj)).items() if isinstance(attr, property)]

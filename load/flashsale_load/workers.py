@@ -196,14 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             out_dir,
                         )
                     results.append(result)
-                    print(
-                        f"  drained {result.finished}/{result.backlog} in "
-                        f"{fmt_num(result.steady_s, 1, 's')}: {fmt_num(result.rate_per_s, 1)}/s "
-                        f"(theoretical {result.theoretical_per_s:.1f}/s, ratio "
-                        f"{fmt_num(result.ratio, 2)}); DynamoDB calls per order "
-                        f"{fmt_num(result.dynamodb_calls_per_order, 1)}",
-                        flush=True,
-                    )
+                    print(f"  {result.line()}", flush=True)
                     if name == "lambda" and concurrency == max(settings.concurrencies):
                         rss_line = (
                             f"lambda at {concurrency} concurrent payments: peak RSS of the runtime "

@@ -66,3 +66,17 @@ def test_ledger_check():
     assert check.never_charged == ("b",) and check.charged_more_than_once == ("c",)
     assert not check.ok
     assert ledger_check({"a": 1}).ok
+
+
+def test_the_drain_line_prints_every_figure():
+    records = {"a": rec("a", 1.0, 1.5), "b": rec("b", 1.0, 1.5), "c": None}
+    line = drain_result("ecs", 2, 0.5, T0, records, dynamodb_calls=9).line()
+    assert line == (
+        "drained 2/3 in 0.5 s: 4.0 orders/s, theoretical 4.0/s, ratio 1.00 "
+        "(incl. start-up 1.3/s); DynamoDB calls per order 4.5"
+    )
+
+
+def test_the_drain_line_of_nothing_drained_says_not_measured():
+    line = drain_result("ecs", 5, 1.0, T0, {"a": None}).line()
+    assert line.count("n/a") == 5 and "theoretical 5.0/s" in line

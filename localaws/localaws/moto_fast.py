@@ -446,17 +446,11 @@ def _scan_patches() -> list[Patch]:
             return value.value
         return Decimal(value.value) if kind == "N" else value.cast_value
 
-    def order(item: Any) -> Any:
+    def rank(hash_key: DynamoType, range_key: DynamoType | None = None) -> Any:
         """moto's sort key for a table's items (`all_items`), on plain values."""
-        if item.range_key:
-            return (plain(item.hash_key), plain(item.range_key))
-        return plain(item.hash_key)
-
-    def start_after(self: Table, start: dict[str, Any]) -> Any:
-        hash_value = plain(DynamoType(start[self.hash_key_attr]))
-        if self.range_key_attr:
-            return (hash_value, plain(DynamoType(start[self.range_key_attr])))
-        return hash_value
+        if range_key is not None:
+            return (plain(hash_key), plain(range_key))
+        return plain(hash_key)
 
     def scan(
         self: Table, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kw: Any
@@ -474,11 +468,15 @@ def _scan_patches() -> list[Patch]:
             found = [item for partition in self.items.values() for item in partition.values()]
         else:
             found = list(self.items.values())
-        ranked = sorted(((order(item), item) for item in found), key=lambda pair: pair[0])
+        ranked = sorted(
+            ((rank(item.hash_key, item.range_key), item) for item in found), key=lambda p: p[0]
+        )
         begin = (
             0
             if start is None
-            else bisect.bisect_right([rank for rank, _ in ranked], start_after(self, start))
+            else bisect.bisect_right(
+                [key for key, _ in ranked], rank(*(DynamoType(start[k]) for k in keys))
+            )
         )
         candidates = [item for _, item in ranked[begin:]]
         return _drawing_from(

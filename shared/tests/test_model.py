@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,8 @@ from flashsale.domain.model import (
     Route,
     can_transition,
     check_transition,
+    parse_utc,
+    utc_now,
 )
 
 
@@ -68,3 +71,11 @@ def test_check_transition_rejects_any_bad_source():
         check_transition({OrderStatus.PENDING, OrderStatus.COMPLETED}, OrderStatus.PROCESSING)
     with pytest.raises(InvalidTransition):
         check_transition(set(), OrderStatus.PROCESSING)
+
+
+def test_a_timestamp_reads_back_as_the_instant_written():
+    written = utc_now()
+    parsed = parse_utc(written)
+    assert parsed.utcoffset() == timedelta(0)
+    assert parsed.isoformat(timespec="milliseconds").replace("+00:00", "Z") == written
+    assert parse_utc("1970-01-01T00:00:01.500Z").timestamp() == 1.5

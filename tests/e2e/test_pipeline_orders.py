@@ -11,8 +11,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from support.pipeline import TIMELINE, Pipeline, parse_ts
+from support.pipeline import TIMELINE, Pipeline
 
+from flashsale.domain.model import parse_utc
 from flashsale_kit.api import Answer, order_body
 
 ASYNC_PER_ROUTE = 100
@@ -82,7 +83,7 @@ def test_orders_show_route_status_and_timestamps_in_order(
         assert order["status"] == "completed"
         assert [c.charge_id for c in charges[answer.order_id]] == [order["payment_id"]]
         assert [c.status for c in charges[answer.order_id]] == ["approved"]
-        created, processing, completed = (parse_ts(order[field]) for field in TIMELINE)
+        created, processing, completed = (parse_utc(order[field]) for field in TIMELINE)
         assert created <= processing <= completed, order
         assert "failed_at" not in order or order["failed_at"] is None
 

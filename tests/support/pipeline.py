@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from flashsale.events import OrderPlaced
 from flashsale_chaos.money import Violation, order_violations
@@ -21,10 +20,6 @@ from flashsale_kit.tables import TERMINAL, Tables
 TIMELINE = ("created_at", "processing_at", "completed_at")
 #: products the tests create get ids from here up, far from the catalog's 1..1000
 PRODUCT_ID_BASE = 900_000
-
-
-def parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 @dataclass

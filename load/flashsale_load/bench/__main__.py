@@ -160,15 +160,8 @@ def drain_one(stack: RunningStack, s: BenchSettings, out: Path, name: str) -> di
         )
     charges = Tables(stack).charges(records, workers=4)
     check = ledger_check({order_id: len(found) for order_id, found in charges.items()})
-    print(
-        f"drained {result.finished}/{result.backlog} in {fmt_num(result.steady_s, 1, 's')}: "
-        f"{fmt_num(result.rate_per_s, 1)} orders/s, theoretical {result.theoretical_per_s:.1f}/s "
-        f"(incl. start-up {fmt_num(result.wall_rate_per_s, 1)}/s)"
-    )
-    print(
-        f"drain ratio ({target.name}): {fmt_num(result.ratio, 2)}  "
-        f"(DynamoDB calls per order: {fmt_num(result.dynamodb_calls_per_order, 1)})"
-    )
+    print(result.line())
+    print(f"drain ratio ({target.name}): {fmt_num(result.ratio, 2)}")
     print(
         f"ledger: {check.charged_once}/{check.orders} charged once, "
         f"{len(check.never_charged)} never charged, "

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import requests
 
-from flashsale_kit.api import answers
+from flashsale_kit.api import answers, order_body
 from flashsale_kit.polling import poll
 from flashsale_kit.running import RunningStack
 from flashsale_kit.tables import Tables
 from flashsale_load import machine, proc, run
 from flashsale_load.locust_stats import RequestStats
-from flashsale_load.report import fmt_num, per
+from flashsale_load.report import fmt_num, quotient
 
 PHASE = "async-ecs"
 API = "api"
@@ -139,17 +139,9 @@ class IntakeFigures:
     dynamodb_calls: int | None
     transact_writes: int | None
 
-    @property
-    def mean_batch(self) -> float | None:
-        return per(self.orders, self.writes)
-
-    @property
-    def calls_per_order(self) -> float | None:
-        return per(self.dynamodb_calls, self.orders)
-
-    @property
-    def transact_writes_per_order(self) -> float | None:
-        return per(self.transact_writes, self.orders)
+    mean_batch = quotient("orders", "writes")
+    calls_per_order = quotient("dynamodb_calls", "orders")
+    transact_writes_per_order = quotient("transact_writes", "orders")
 
     def line(self, label: str) -> str:
         return (
@@ -197,10 +189,9 @@ def intake_figures(
 def warm_up(api_url: str, orders: int = 16) -> None:
     """A few orders over fresh connections (so every worker gets some) before measuring: a
     restarted API's workers load their price caches and clients first."""
-    body = {"customer_id": 1, "items": [{"product_id": 1, "quantity": 1}]}
     for _ in range(orders):
         with suppress(requests.RequestException):
-            requests.post(f"{api_url}/orders/async", json=body, timeout=30)
+            requests.post(f"{api_url}/orders/async", json=order_body(1, 1), timeout=30)
 
 
 @contextmanager

@@ -192,12 +192,13 @@ def sweep(args: argparse.Namespace, settings: Settings) -> int:
     config = SweepConfig(older_than=args.older_than, force=args.force, dry_run=args.dry_run)
     result = sweeper(settings, config).sweep()
     verb = "would re-publish" if args.dry_run else "re-published"
+    tally = result.republished
     print(
-        f"{verb} {result.count} order(s): {len(result.republished[Reason.LOST])} lost with "
-        f"their queue, {len(result.republished[Reason.STALE])} stale; {result.waiting} stale "
+        f"{verb} {tally.total} order(s): {len(tally[Reason.LOST])} lost with "
+        f"their queue, {len(tally[Reason.STALE])} stale; {result.waiting} stale "
         "order(s) left to the queue's backlog"
     )
-    for reason, order_ids in result.republished.items():
+    for reason, order_ids in tally.items():
         for order_id in order_ids:
             print(f"  {reason:<6} {order_id}")
     if result.unreachable:

@@ -20,14 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flashsale.domain.model import Order, OrderStatus, Route
+from flashsale.domain.model import Order, OrderStatus, Route, parse_utc
 from flashsale.services.payments import (
     PaymentDeps,
     PaymentOutcome,
     TransientPaymentError,
     reconcile_payment,
 )
-from order_processor.sweeper import UndecidedOrders, parse_ts
+from order_processor.sweeper import UndecidedOrders
+from order_processor.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class ReconcileConfig:
 @dataclass
 class ReconcileResult:
     #: final status -> order ids settled by this run
-    settled: dict[str, list[str]] = field(default_factory=dict)
+    settled: Tally[str] = field(default_factory=Tally)
     #: no charge at the gateway: left to the order's message (async orders)
     left_to_message: list[str] = field(default_factory=list)
     #: the gateway could not answer, or failed again: still `processing`
@@ -54,14 +55,9 @@ class ReconcileResult:
     #: found, not touched (dry run)
     found: list[str] = field(default_factory=list)
 
-    @property
-    def count(self) -> int:
-        return sum(len(ids) for ids in self.settled.values())
-
     def summary(self) -> dict[str, object]:
         return {
-            "settled": self.count,
-            **{status: len(ids) for status, ids in self.settled.items()},
+            **self.settled.summary("settled"),
             "left_to_message": len(self.left_to_message),
             "unresolved": len(self.unresolved),
         }
@@ -87,7 +83,7 @@ class Reconciler:
             order
             for order in self.orders.undecided(ALL_ROUTES)
             if order.status is OrderStatus.PROCESSING
-            and (now - parse_ts(order.updated_at)).total_seconds() > self.config.older_than
+            and (now - parse_utc(order.updated_at)).total_seconds() > self.config.older_than
         ]
 
     def reconcile(self) -> ReconcileResult:
@@ -100,7 +96,7 @@ class Reconciler:
             outcomes = list(pool.map(self._settle, stuck))
         for order, outcome in zip(stuck, outcomes, strict=True):
             if isinstance(outcome, PaymentOutcome):
-                result.settled.setdefault(str(outcome.status), []).append(order.order_id)
+                result.settled.add(str(outcome.status), order.order_id)
                 log.info(
                     "order reconciled",
                     extra={
@@ -138,7 +134,7 @@ def print_result(result: ReconcileResult, dry_run: bool, out: Callable[[str], No
         return
     settled = ", ".join(f"{len(ids)} {status}" for status, ids in sorted(result.settled.items()))
     out(
-        f"reconciled {result.count} order(s){': ' + settled if settled else ''}; "
+        f"reconciled {result.settled.total} order(s){': ' + settled if settled else ''}; "
         f"{len(result.left_to_message)} without a charge left to their message; "
         f"{len(result.unresolved)} unresolved"
     )

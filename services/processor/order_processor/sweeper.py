@@ -35,9 +35,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from flashsale.domain.model import Order, OrderStatus, Route
+from flashsale.domain.model import Order, OrderStatus, Route, parse_utc
 from flashsale.events import OrderPlaced
 from flashsale.ports import EventPublisher
+from order_processor.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class SweepConfig:
 
 @dataclass
 class SweepResult:
-    republished: dict[Reason, list[str]] = field(default_factory=lambda: {r: [] for r in Reason})
+    republished: Tally[Reason] = field(default_factory=lambda: Tally({r: [] for r in Reason}))
     failed: list[str] = field(default_factory=list)
     #: Stale orders left alone because their queue's backlog may still hold their messages.
     waiting: int = 0
@@ -89,22 +90,13 @@ class SweepResult:
     #: Whether this sweep read the orders table (see Sweeper.sweep).
     scanned: bool = False
 
-    @property
-    def count(self) -> int:
-        return sum(len(ids) for ids in self.republished.values())
-
     def summary(self) -> dict[str, object]:
         return {
-            "republished": self.count,
-            **{str(reason): len(ids) for reason, ids in self.republished.items()},
+            **self.republished.summary("republished"),
             "failed": len(self.failed),
             "waiting_for_backlog": self.waiting,
             "unreachable_routes": self.unreachable,
         }
-
-
-def parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class Sweeper:
@@ -144,7 +136,7 @@ class Sweeper:
         chosen = self._choose(self.orders.undecided(states), states, result)
         if self.config.dry_run:
             for order, reason in chosen:
-                result.republished[reason].append(order.order_id)
+                result.republished.add(reason, order.order_id)
         elif chosen:
             self._publish(chosen, result)
             if result.failed:  # e.g. the topic is not back yet: look again next sweep
@@ -169,11 +161,11 @@ class Sweeper:
             state = states.get(order.route)
             if state is None or order.order_id in self._recent:
                 continue
-            if parse_ts(order.updated_at) < state.created_at:
+            if parse_utc(order.updated_at) < state.created_at:
                 lost.append(order)
             elif (
                 order.status is OrderStatus.PENDING
-                and (now - parse_ts(order.created_at)).total_seconds() > self.config.older_than
+                and (now - parse_utc(order.created_at)).total_seconds() > self.config.older_than
             ):
                 stale[order.route].append(order)
         chosen = [(order, Reason.LOST) for order in lost]
@@ -201,7 +193,7 @@ class Sweeper:
             fields = {"order_id": order.order_id, "route": str(order.route), "reason": str(reason)}
             if error is None:
                 self._recent[order.order_id] = self._monotonic()
-                result.republished[reason].append(order.order_id)
+                result.republished.add(reason, order.order_id)
                 log.info("order re-published", extra={**fields, "status": str(order.status)})
             else:
                 result.failed.append(order.order_id)
@@ -253,22 +245,22 @@ class PeriodicSweeper:
             self.tick()
 
     def tick(self) -> None:
-        try:
-            result = self.sweeper.sweep()
-        except Exception:
-            log.exception("sweep failed")
-        else:
-            if result.count or result.failed or result.waiting or result.unreachable:
-                log.info("sweep", extra=result.summary())
+        _logged("sweep", self.sweeper.sweep)
         if self.reconcile is None:
             return
         if self._monotonic() - self._reconciled_at < self.reconcile_every:
             return
         self._reconciled_at = self._monotonic()
-        try:
-            summary = self.reconcile().summary()
-        except Exception:
-            log.exception("reconcile failed")
-            return
-        if any(summary.values()):
-            log.info("reconcile", extra=summary)
+        _logged("reconcile", self.reconcile)
+
+
+def _logged(name: str, run: Callable[[], Report]) -> None:
+    """Run one pass; log its summary when it found anything, or its failure (the next pass
+    runs all the same)."""
+    try:
+        summary = run().summary()
+    except Exception:
+        log.exception(f"{name} failed")
+        return
+    if any(summary.values()):
+        log.info(name, extra=summary)

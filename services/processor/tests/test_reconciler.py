@@ -74,7 +74,7 @@ def test_recent_processing_orders_are_left_alone(lost_answers):
     order = placed(world, Route.SYNC)
     with pytest.raises(PaymentPending):
         process_payment(order.order_id, world.deps)
-    assert reconciler(world, older_than=3600).reconcile().count == 0
+    assert reconciler(world, older_than=3600).reconcile().settled.total == 0
     assert world.orders.get(order.order_id).status is OrderStatus.PROCESSING
 
 
@@ -100,7 +100,7 @@ def test_an_unreachable_gateway_leaves_the_order_unresolved(lost_answers):
         process_payment(order.order_id, world.deps)
     world.ledger.fail_with = ConnectionError("ledger down")
     result = reconciler(world).reconcile()
-    assert result.unresolved == [order.order_id] and result.count == 0
+    assert result.unresolved == [order.order_id] and result.settled.total == 0
     assert world.orders.get(order.order_id).status is OrderStatus.PROCESSING
 
 

@@ -97,7 +97,7 @@ def test_a_pending_order_past_the_threshold_with_an_empty_queue_is_republished_o
     routes = {event.order_id: event.route for event in publisher.events}
     assert routes == {old_ecs.order_id: Route.ECS, old_lambda.order_id: Route.LAMBDA}
     assert sorted(result.republished[Reason.STALE]) == sorted(published(publisher))
-    assert result.count == 2 and not result.failed
+    assert result.republished.total == 2 and not result.failed
 
 
 def test_the_republished_event_is_the_orders_own():
@@ -145,7 +145,7 @@ def test_processing_orders_of_an_intact_queue_are_left_to_retries_and_the_dlq():
     stuck = order(3600, OrderStatus.PROCESSING)
     publisher = InMemoryEventPublisher()
     result = sweeper(Orders(stuck), Queues(), publisher).sweep()
-    assert published(publisher) == [] and result.count == 0
+    assert published(publisher) == [] and result.republished.total == 0
 
 
 def test_sync_orders_are_never_swept():
@@ -176,7 +176,7 @@ def test_a_failed_publish_is_reported_and_retried_next_sweep():
     publisher.fail_with = "topic does not exist"
     sweep = sweeper(Orders(stale), Queues(), publisher)
     result = sweep.sweep()
-    assert result.failed == [stale.order_id] and result.count == 0
+    assert result.failed == [stale.order_id] and result.republished.total == 0
     publisher.fail_with = None
     assert sweep.sweep().republished[Reason.STALE] == [stale.order_id]
 
@@ -228,7 +228,7 @@ def test_an_order_changed_exactly_when_the_queue_was_created_is_not_lost():
     at_birth = replace(order(300), updated_at=iso(QUEUE_BORN))
     publisher = InMemoryEventPublisher()
     result = sweeper(Orders(at_birth), Queues(messages=5), publisher).sweep()
-    assert result.count == 0 and result.waiting == 1
+    assert result.republished.total == 0 and result.waiting == 1
 
 
 def test_the_table_is_scanned_only_when_something_can_be_found():
@@ -257,3 +257,26 @@ def test_a_queue_that_comes_back_triggers_a_scan():
     clock.now = 30
     queues.broken.clear()
     assert sweep.sweep().scanned
+
+
+def test_a_periodic_pass_logs_what_it_found_or_its_failure_and_nothing_when_idle(caplog):
+    def broken_reconcile():
+        raise RuntimeError("gateway down")
+
+    caplog.set_level("INFO", logger="order_processor.sweeper")
+    idle = PeriodicSweeper(sweeper(Orders(), Queues()), 1, reconcile_every=1)
+    idle.tick()
+    assert [r.getMessage() for r in caplog.records] == []
+    clock = Clock()
+    busy = PeriodicSweeper(
+        sweeper(Orders(order(300)), Queues()),
+        1,
+        reconcile=broken_reconcile,
+        reconcile_every=1,
+        monotonic=clock,
+    )
+    clock.now = 5.0  # the reconcile is due
+    busy.tick()
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == ["order re-published", "sweep", "reconcile failed"]
+    assert caplog.records[1].republished == 1 and caplog.records[1].stale == 1

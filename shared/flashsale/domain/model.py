@@ -80,6 +80,11 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def parse_utc(value: str) -> datetime:
+    """A timestamp as `utc_now` writes it, back as an aware datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 class DomainError(Exception):
     """A business rule refused the request; retrying will not help."""
 
