@@ -144,6 +144,27 @@ def scenario(ddb: Any) -> list[dict[str, Any]]:
             )
             for now, floor, attr in (("t1", "1", "stock"), ("t2", "50", "stock"), ("t3", "1", "x"))
         ],
+        *[  # values inside IN, a function, BETWEEN and NOT change between calls of one condition
+            lambda values=values: ddb.update_item(
+                TableName="orders",
+                Key={"order_id": {"S": "p-1"}},
+                UpdateExpression="SET touched = :now",
+                ConditionExpression="#p IN (:a, :b) AND NOT begins_with(#p, :prefix) "
+                "AND stock BETWEEN :lo AND :hi",
+                ExpressionAttributeNames={"#p": "product_id"},
+                ExpressionAttributeValues={
+                    ":now": {"S": "t4"},
+                    **{name: {"N" if name in (":lo", ":hi") else "S": v} for name, v in values},
+                },
+                ReturnValues="ALL_NEW",
+            )
+            for values in (
+                ((":a", "p-1"), (":b", "p-2"), (":prefix", "x"), (":lo", "0"), (":hi", "9")),
+                ((":a", "p-7"), (":b", "p-8"), (":prefix", "x"), (":lo", "0"), (":hi", "9")),
+                ((":a", "p-1"), (":b", "p-2"), (":prefix", "p-"), (":lo", "0"), (":hi", "9")),
+                ((":a", "p-1"), (":b", "p-2"), (":prefix", "x"), (":lo", "5"), (":hi", "9")),
+            )
+        ],
         *[lambda kw=kw: _update(ddb, **kw) for kw in UPDATES],
         lambda: ddb.get_item(TableName="orders", Key={"order_id": {"S": "u-1"}}),
         *[
