@@ -229,7 +229,8 @@ def _condition_patches() -> list[Patch]:
             tree, names_found, values_found = found
             self.expr_attr_names_found = list(names_found)  # copies: callers may extend them
             self.expr_attr_values_found = list(values_found)
-            return bind(tree, values or {})
+            # a condition without values has no slot: its tree is shared like any other
+            return bind(tree, values or {}) if values_found else tree
 
     def get_filter_expression(expr: str | None, names: Any, values: Any) -> Any:
         return Parsed(expr, names, values).parse()
