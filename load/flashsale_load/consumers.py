@@ -11,10 +11,12 @@ concurrency and payment latency, and put back as they were afterwards.
   (`lambda_split`): the payments per invocation go to the function's environment
   (PAYMENT_CONCURRENCY, with PAYMENT_LATENCY_SECONDS), the batches to the mapping's
   ScalingConfig.MaximumConcurrency, or to a reserved concurrency of 1 for a single batch
-  (MaximumConcurrency cannot go below 2). A batch holds RECORDS_PER_PAYMENT records per payment
-  slot (the mapping's BatchSize, with a 1 s batching window as AWS requires above 10): the
-  function works on twice as many records as it has slots, so one invocation's own DynamoDB
-  calls overlap its payments instead of adding to them.
+  (MaximumConcurrency cannot go below 2). A batch holds enough records per payment slot for
+  INVOCATION_SECONDS of payments (the mapping's BatchSize, with a 1 s batching window as AWS
+  requires above 10): each invocation starts and ends with its slots idle (its first writes, its
+  last outcomes, the trigger's delete, receive and invoke), and the longer it pays, the smaller
+  that share. The function works on twice as many records as it has slots, so one invocation's
+  own DynamoDB calls overlap its payments instead of adding to them.
 """
 
 from __future__ import annotations
@@ -35,8 +37,13 @@ MESSAGES_PER_PAYMENT = 2
 #: payments one invocation runs at once, at most: fuller invocations take less CPU per order
 #: (bigger group commits, fewer runtime processes), see load/README.md
 MAX_PAYMENTS_PER_INVOCATION = 20
-#: records of a batch per payment slot of the invocation
-RECORDS_PER_PAYMENT = 10
+#: how long one invocation pays for, at the least: its batch holds that many seconds of
+#: payments per slot (10 records at 0.5 s, 25 at 0.2 s)
+INVOCATION_SECONDS = 5.0
+#: records per payment slot, at the least: the function works on two per slot at once
+MIN_RECORDS_PER_PAYMENT = 2
+#: AWS's largest BatchSize for a standard queue
+MAX_BATCH_SIZE = 10_000
 #: AWS refuses a BatchSize above this without a batching window of at least BATCHING_WINDOW_S
 MAX_BATCH_WITHOUT_WINDOW = 10
 BATCHING_WINDOW_S = 1
@@ -75,6 +82,7 @@ class LambdaSplit:
 
     batches: int  # batches in flight (execution environments)
     per_invocation: int  # payments one invocation runs at once
+    records_per_payment: int  # records of a batch per payment slot
 
     @property
     def payments(self) -> int:
@@ -83,12 +91,22 @@ class LambdaSplit:
     @property
     def batch_size(self) -> int:
         """Records per invocation."""
-        return self.per_invocation * RECORDS_PER_PAYMENT
+        return self.per_invocation * self.records_per_payment
 
 
-def lambda_split(concurrency: int, most: int = MAX_PAYMENTS_PER_INVOCATION) -> LambdaSplit:
+def records_per_payment(latency_s: float) -> int:
+    """Records per payment slot for INVOCATION_SECONDS of payments of `latency_s` each."""
+    if latency_s <= 0:
+        raise ValueError(f"payment latency must be positive: {latency_s}")
+    return max(MIN_RECORDS_PER_PAYMENT, math.ceil(round(INVOCATION_SECONDS / latency_s, 6)))
+
+
+def lambda_split(
+    concurrency: int, latency_s: float, most: int = MAX_PAYMENTS_PER_INVOCATION
+) -> LambdaSplit:
     """Fill each invocation first (fewer environments, fewer cold starts), in equal shares of
-    at most `most` payments: with 20, 100 payments are 5 invocations of 20; 30 are 2 of 15."""
+    at most `most` payments: with 20, 100 payments are 5 invocations of 20; 30 are 2 of 15.
+    Each batch holds INVOCATION_SECONDS of payments, within AWS's largest BatchSize."""
     if concurrency < 1 or most < 1:
         raise ValueError(
             f"concurrency and payments per invocation must be positive: {concurrency}, {most}"
@@ -96,7 +114,9 @@ def lambda_split(concurrency: int, most: int = MAX_PAYMENTS_PER_INVOCATION) -> L
     batches = math.ceil(concurrency / most)
     while concurrency % batches:
         batches += 1
-    return LambdaSplit(batches, concurrency // batches)
+    per_invocation = concurrency // batches
+    records = min(records_per_payment(latency_s), MAX_BATCH_SIZE // per_invocation)
+    return LambdaSplit(batches, per_invocation, records)
 
 
 #: AWS refuses a lower ScalingConfig.MaximumConcurrency
@@ -181,12 +201,12 @@ class LambdaConsumer(_Tuned):
         self._changed = True
         lambda_levers.set_mapping_enabled(self.stack, False)
 
-    def split(self, concurrency: int) -> LambdaSplit:
-        return lambda_split(concurrency)
+    def split(self, concurrency: int, latency_s: float) -> LambdaSplit:
+        return lambda_split(concurrency, latency_s)
 
     def resume(self, concurrency: int, latency_s: float) -> None:
         assert self._original is not None, "pause() first"
-        split = self.split(concurrency)
+        split = self.split(concurrency, latency_s)
         tuned = function_env(self._original, split.per_invocation, latency_s)
         lambda_levers.set_function_env(self.stack, tuned)
         lambda_levers.set_reserved_concurrency(self.stack, 1 if split.batches == 1 else None)

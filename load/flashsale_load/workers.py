@@ -85,11 +85,11 @@ def drain_step(
     return result, records
 
 
-def lambda_note(stack: RunningStack, concurrencies: Sequence[int]) -> str:
+def lambda_note(stack: RunningStack, concurrencies: Sequence[int], latency_s: float) -> str:
     splits = ", ".join(
         f"{c} = {s.batches} x {s.per_invocation} (batches of {s.batch_size})"
         for c in concurrencies
-        for s in [lambda_split(c)]
+        for s in [lambda_split(c, latency_s)]
     )
     return (
         "lambda: concurrent payments = batches in flight (the mapping's MaximumConcurrency; a "
@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in settings.targets:
         target = consumer(name, stack)
         if name == "lambda":
-            notes.append(lambda_note(stack, settings.concurrencies))
+            notes.append(lambda_note(stack, settings.concurrencies, settings.latency_s))
         try:
             with alone(stack, target):
                 for concurrency in settings.concurrencies:

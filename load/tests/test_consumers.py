@@ -5,10 +5,11 @@ from flashsale_load.bench.coldstart import probe_event
 from flashsale_load.config import BenchSettings, WorkersSettings
 from flashsale_load.consumers import (
     LAUNCHER_KEYS,
-    RECORDS_PER_PAYMENT,
+    MAX_BATCH_SIZE,
     function_env,
     lambda_split,
     processor_env,
+    records_per_payment,
 )
 
 
@@ -57,16 +58,32 @@ def test_cold_start_probe_is_a_valid_sqs_batch_of_one_order_placed():
 def test_lambda_payments_are_batches_in_flight_times_payments_per_invocation(
     payments, most, batches, per_invocation
 ):
-    split = lambda_split(payments, most)
+    split = lambda_split(payments, 0.5, most)
     assert (split.batches, split.per_invocation) == (batches, per_invocation)
     assert split.payments == payments
     assert split.per_invocation <= most
-    assert split.batch_size == per_invocation * RECORDS_PER_PAYMENT
+    assert split.batch_size == per_invocation * 10  # 5 s of 0.5 s payments per slot
+
+
+@pytest.mark.parametrize(
+    ("latency_s", "records"), [(0.5, 10), (0.2, 25), (0.3, 17), (3.0, 2), (10.0, 2)]
+)
+def test_a_batch_holds_five_seconds_of_payments_per_slot(latency_s, records):
+    assert records_per_payment(latency_s) == records
+    assert lambda_split(20, latency_s).batch_size == 20 * records
+
+
+def test_a_batch_never_exceeds_the_largest_batch_size_aws_takes():
+    split = lambda_split(20, 0.001)
+    assert split.batch_size <= MAX_BATCH_SIZE
+    assert split.records_per_payment == MAX_BATCH_SIZE // 20
 
 
 def test_lambda_split_refuses_nonsense():
     with pytest.raises(ValueError, match="positive"):
-        lambda_split(0, 10)
+        lambda_split(0, 0.5, 10)
+    with pytest.raises(ValueError, match="latency"):
+        lambda_split(20, 0)
 
 
 def test_workers_backlog_grows_with_concurrency_to_drain_for_the_set_time():

@@ -104,7 +104,7 @@ def test_latency_is_slept_inside_a_limited_number_of_slots(ledger):
 
     def sleep(seconds):
         nonlocal inside, peak
-        assert seconds == 3.0
+        assert seconds > 2.9  # the latency, from when the slot freed (see below)
         with lock:
             inside += 1
             peak = max(peak, inside)
@@ -121,6 +121,23 @@ def test_latency_is_slept_inside_a_limited_number_of_slots(ledger):
         thread.join(5)
     assert peak == 2
     assert sum(len(ledger.charges(f"o{i}")) for i in range(5)) == 5
+
+
+def test_a_charge_queued_for_a_slot_is_served_from_the_moment_the_slot_frees(ledger):
+    """The gateway's clock, not its callers' threads, paces the slot: one second queued, the
+    thread woken 0.25 s late by a busy interpreter, the charge still ends 3 s after the slot
+    freed. A charge arriving at an idle slot gets the full latency."""
+    slept: list[float] = []
+    # monotonic readings: (arrival, before sleeping) per charge
+    readings = iter([0.0, 0.0, 1.0, 3.25, 7.0, 7.0, 7.5, 13.0])
+    gw = SimulatedPaymentGateway(
+        ledger, latency=3.0, concurrency=1, sleep=slept.append, monotonic=readings.__next__
+    )
+    for i in range(4):
+        gw.charge(f"o{i}", Decimal(1), 1)
+    # o0 [0, 3]; o1 queued at 1 -> [3, 6]; o2 at an idle slot [7, 10]; o3 queued at 7.5 ->
+    # [10, 13], its thread woke at 13: nothing left to wait
+    assert slept == [3.0, 2.75, 3.0, 0.0]
 
 
 def test_concurrent_charges_with_one_key_charge_once(ledger):

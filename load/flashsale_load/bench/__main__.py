@@ -133,7 +133,7 @@ def drain_one(stack: RunningStack, s: BenchSettings, out: Path, name: str) -> di
     target = consumer(name, stack)
     how = ""
     if isinstance(target, LambdaConsumer):
-        split = target.split(s.drain_concurrency)
+        split = target.split(s.drain_concurrency, s.drain_latency_s)
         how = (
             f" ({split.batches} batches in flight x {split.per_invocation} payments each, "
             f"{split.batch_size} records per batch; "
