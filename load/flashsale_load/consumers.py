@@ -36,7 +36,7 @@ PROCESSOR = "processor"
 MESSAGES_PER_PAYMENT = 2
 #: payments one invocation runs at once, at most: fuller invocations take less CPU per order
 #: (bigger group commits, fewer runtime processes), see load/README.md
-MAX_PAYMENTS_PER_INVOCATION = 20
+MAX_PAYMENTS_PER_INVOCATION = 50
 #: how long one invocation pays for, at the least: its batch holds that many seconds of
 #: payments per slot (10 records at 0.5 s, 25 at 0.2 s)
 INVOCATION_SECONDS = 5.0
@@ -105,7 +105,7 @@ def lambda_split(
     concurrency: int, latency_s: float, most: int = MAX_PAYMENTS_PER_INVOCATION
 ) -> LambdaSplit:
     """Fill each invocation first (fewer environments, fewer cold starts), in equal shares of
-    at most `most` payments: with 20, 100 payments are 5 invocations of 20; 30 are 2 of 15.
+    at most `most` payments: with 50, 100 payments are 2 invocations of 50; 60 are 2 of 30.
     Each batch holds INVOCATION_SECONDS of payments, within AWS's largest BatchSize."""
     if concurrency < 1 or most < 1:
         raise ValueError(
