@@ -106,8 +106,8 @@ class SimulatedPaymentGateway:
     def _occupy_slot(self) -> None:
         """Hold one of the slots for `latency`. A charge queued for a slot is served from the
         moment the slot frees, as by a remote gateway's own queue, not from the moment its
-        thread wakes up to take it: that hand-over (a few ms per charge on a busy interpreter)
-        is the caller's, and counted as the gateway's it capped a drain below concurrency /
+        thread wakes up to take it. That hand-over (a few ms per charge on a busy interpreter)
+        is the caller's: counted as the gateway's, it capped a drain below concurrency /
         latency however well the consumer kept the slots busy."""
         arrived = self._monotonic()
         free_at = self._slots.get()
